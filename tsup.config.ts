@@ -1,0 +1,48 @@
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { defineConfig } from 'tsup';
+
+// Node-RED only finds icons in an `icons` folder beside each node's .js file.
+function copyIcons(): void {
+  if (!existsSync('icons')) return;
+  mkdirSync('nodes/icons', { recursive: true });
+  cpSync('icons', 'nodes/icons', { recursive: true });
+}
+
+const nodeEntries = readdirSync('src/nodes')
+  .filter((f) => f.endsWith('.ts') && f.startsWith('sagemaker-'))
+  .map((f) => `src/nodes/${f}`);
+
+const shared = {
+  format: ['cjs'] as const,
+  target: 'node18' as const,
+  platform: 'node' as const,
+  dts: false,
+  sourcemap: false,
+  splitting: false,
+  external: ['node-red', /^@aws-sdk\//, /^@smithy\//, 's3rver'],
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: nodeEntries,
+    outDir: 'nodes',
+    // The committed editor .html and locale files live in nodes/ too.
+    clean: false,
+    onSuccess: async () => copyIcons(),
+  },
+  {
+    // The pure modules, one file each, for the unit tests in test/unit.
+    ...shared,
+    entry: ['src/lib/**/*.ts'],
+    outDir: 'dist/lib',
+    bundle: false,
+    clean: true,
+  },
+  {
+    ...shared,
+    entry: { index: 'src/emulator/index.ts', cli: 'src/emulator/cli.ts' },
+    outDir: 'dist/emulator',
+    clean: true,
+  },
+]);
