@@ -1,10 +1,20 @@
 /**
  * What a worker node may ask of its `sagemaker-config` node. Worker nodes never build SDK
  * clients themselves: the config node builds each one once, lazily, and destroys it on close.
+ *
+ * Worker nodes attach in their constructor with {@link attachConfig}:
+ *
+ *     const { config, error } = attachConfig(RED, node, n.config);
+ *     // config === null: the node already shows a red ring with `error`;
+ *     // fail every message with `new Error(error)` (after setting msg.sagemaker.error).
+ *     // config !== null: config.runtimeClient() / config.s3Client() in the input handler
+ *     // (they throw Error(configError) if the settings became unusable; treat like any error).
  */
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Node, RED } from './red';
+import { fillText, PROBLEM_TEXTS } from '../lib/client-config';
+import { failed } from '../lib/status';
 
 export interface SageMakerConfigNode extends Node {
   /** Why this configuration cannot be used (bad region, missing key, …); undefined when usable. */
@@ -26,4 +36,46 @@ export function getConfigNode(red: RED, id: unknown): SageMakerConfigNode | null
   if (typeof id !== 'string' || id === '') return null;
   const node = red.nodes.getNode(id) as SageMakerConfigNode | null;
   return node && node.type === 'sagemaker-config' ? node : null;
+}
+
+/** The message catalog of the config node (RED._ in a worker node defaults to its own). */
+const CONFIG_NAMESPACE = 'node-red-contrib-sagemaker-runtime/sagemaker-config';
+
+/**
+ * A `sagemaker-config.errors.<code>` text, translated when the config node's catalog is loaded,
+ * otherwise the English text (node-red-node-test-helper's RED._ returns the key).
+ */
+export function configText(red: RED, code: keyof typeof PROBLEM_TEXTS, params: Record<string, string | number> = {}): string {
+  const key = `sagemaker-config.errors.${code}`;
+  let text: unknown;
+  try {
+    text = red._(`${CONFIG_NAMESPACE}:${key}`, params);
+  } catch {
+    text = undefined;
+  }
+  if (typeof text !== 'string' || text === '' || text.includes(key)) return fillText(PROBLEM_TEXTS[code], params);
+  return text;
+}
+
+export type ConfigAttachment = { config: SageMakerConfigNode; error: undefined } | { config: null; error: string };
+
+/**
+ * Resolves a worker node's `config` property. When the config node is missing or its settings
+ * are unusable, sets a red-ring status with the reason on `node` and returns `{ config: null,
+ * error }`; the worker then fails each message with `error`.
+ */
+export function attachConfig(red: RED, node: Node, configId: unknown): ConfigAttachment {
+  const config = getConfigNode(red, configId);
+  let error: string | undefined;
+  let short: string | undefined;
+  if (!config) short = error = configText(red, 'missing');
+  else if (config.configError) {
+    short = config.configError;
+    error = configText(red, 'unusable', { reason: config.configError });
+  }
+  if (error !== undefined) {
+    node.status(failed(short ?? error));
+    return { config: null, error };
+  }
+  return { config: config as SageMakerConfigNode, error: undefined };
 }

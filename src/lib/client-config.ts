@@ -1,0 +1,362 @@
+/**
+ * Turns the `sagemaker-config` node's settings (already `${ENV}`-substituted by Node-RED) and
+ * credentials into validated settings and SDK client options, or a user-facing problem.
+ * No Node-RED import: unit-tested on its own.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+
+export type CredentialType = 'chain' | 'keys' | 'profile';
+export type RetryMode = 'standard' | 'adaptive';
+
+/** The raw node definition as Node-RED hands it over (any property may be missing or a string). */
+export interface RawSettings {
+  id?: string;
+  region?: unknown;
+  credentialType?: unknown;
+  profile?: unknown;
+  roleArn?: unknown;
+  externalId?: unknown;
+  roleSessionName?: unknown;
+  endpoint?: unknown;
+  s3Endpoint?: unknown;
+  s3ForcePathStyle?: unknown;
+  timeout?: unknown;
+  maxAttempts?: unknown;
+  retryMode?: unknown;
+}
+
+export interface RawCredentials {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}
+
+export interface StaticKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface AssumeRoleSettings {
+  roleArn: string;
+  externalId?: string;
+  roleSessionName: string;
+}
+
+/** Validated settings: every optional value is either a usable value or undefined. */
+export interface ConfigSettings {
+  region?: string;
+  credentialType: CredentialType;
+  profile?: string;
+  keys?: StaticKeys;
+  assumeRole?: AssumeRoleSettings;
+  endpoint?: string;
+  s3Endpoint?: string;
+  s3ForcePathStyle: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryMode: RetryMode;
+}
+
+export type ProblemCode =
+  | 'region'
+  | 'endpoint'
+  | 'credentialType'
+  | 'keysMissing'
+  | 'profileMissing'
+  | 'roleArn'
+  | 'externalId'
+  | 'roleSessionName'
+  | 'timeout'
+  | 'maxAttempts'
+  | 'retryMode';
+
+/** Why a configuration cannot be used. `message` is English; `code` + `params` feed the locale. */
+export interface ConfigProblem {
+  code: ProblemCode;
+  params: Record<string, string | number>;
+  message: string;
+}
+
+export type ParseResult = { ok: true; settings: ConfigSettings } | { ok: false; problem: ConfigProblem };
+
+export const DEFAULT_TIMEOUT_S = 70;
+export const MIN_TIMEOUT_S = 0.1;
+export const MAX_TIMEOUT_S = 3600;
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const MAX_MAX_ATTEMPTS = 10;
+/** Sockets per host: enough for several worker nodes at their default concurrency. */
+export const MAX_SOCKETS = 64;
+
+/** Region names such as us-east-1, us-gov-west-1, cn-north-1, eu-central-2, us-isob-east-1. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
+const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+/**
+ * English texts of the problems, with `__param__` placeholders as in Node-RED's locale files
+ * (nodes/locales/en-US/sagemaker-config.json holds the same texts under `errors.<code>`).
+ */
+export const PROBLEM_TEXTS: Record<ProblemCode | 'missing' | 'unusable', string> = {
+  region: 'Region "__value__" is not a region name such as us-east-1',
+  endpoint: '__field__ must be an http:// or https:// URL without user name or password: __value__',
+  credentialType: 'Credential type "__value__" is not supported (use chain, keys or profile)',
+  keysMissing: 'Credential type "keys" needs an access key ID and a secret access key',
+  profileMissing: 'Credential type "profile" needs a profile name',
+  roleArn: 'Role ARN "__value__" is not an IAM role ARN such as arn:aws:iam::123456789012:role/name',
+  externalId: 'External ID must be 2–1224 characters of letters, digits and +=,.@:/-',
+  roleSessionName: 'Role session name "__value__" must be 2–64 characters of letters, digits and +=,.@_-',
+  timeout: 'Timeout "__value__" must be a number of seconds from 0.1 to 3600 (blank = 70)',
+  maxAttempts: 'Max attempts "__value__" must be a whole number from 1 to 10 (blank = 3)',
+  retryMode: 'Retry mode "__value__" must be standard or adaptive',
+  missing: 'No sagemaker-config node is selected, or it is not deployed',
+  unusable: 'The sagemaker-config node cannot be used: __reason__',
+};
+
+/** Fills `__name__` placeholders, as Node-RED's i18n does. */
+export function fillText(text: string, params: Record<string, string | number> = {}): string {
+  return text.replace(/__(\w+)__/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+function problem(code: ProblemCode, params: Record<string, string | number> = {}): ParseResult {
+  return { ok: false, problem: { code, params, message: fillText(PROBLEM_TEXTS[code], params) } };
+}
+
+/** A trimmed string, or undefined for missing / blank values (an unset `${ENV}` becomes ""). */
+export function blankToUndefined(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const s = String(v).trim();
+  return s === '' ? undefined : s;
+}
+
+/**
+ * Validates an endpoint URL override and normalises it: http(s) only, no user info, no query
+ * or fragment, trailing `/` removed (the SDK would otherwise send `//endpoints/...`).
+ * @returns the normalised URL, or undefined when the value is not usable.
+ */
+export function normaliseEndpointUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Never echo something that might carry a secret (user info in a URL). */
+function safeEcho(value: string): string {
+  return value.includes('@') ? '(hidden)' : value;
+}
+
+function parseNumber(v: unknown): number | undefined | null {
+  const s = blankToUndefined(v);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Validates the node's settings and credentials.
+ * @param raw the node definition (properties as named in SPEC §9)
+ * @param creds the node's Node-RED credentials
+ * @returns the usable settings, or the first problem found (field order of the editor)
+ */
+export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): ParseResult {
+  const region = blankToUndefined(raw.region);
+  if (region !== undefined && !REGION_PATTERN.test(region)) return problem('region', { value: region });
+
+  const credentialType = blankToUndefined(raw.credentialType) ?? 'chain';
+  // Extension point: credentialType `iot` (SPEC §2) is added here and in credentials.ts.
+  if (credentialType !== 'chain' && credentialType !== 'keys' && credentialType !== 'profile') {
+    return problem('credentialType', { value: credentialType });
+  }
+
+  let keys: StaticKeys | undefined;
+  let profile: string | undefined;
+  if (credentialType === 'keys') {
+    const accessKeyId = blankToUndefined(creds.accessKeyId);
+    const secretAccessKey = blankToUndefined(creds.secretAccessKey);
+    if (!accessKeyId || !secretAccessKey) return problem('keysMissing');
+    keys = { accessKeyId, secretAccessKey, sessionToken: blankToUndefined(creds.sessionToken) };
+  } else if (credentialType === 'profile') {
+    profile = blankToUndefined(raw.profile);
+    if (!profile) return problem('profileMissing');
+  }
+
+  let assumeRole: AssumeRoleSettings | undefined;
+  const roleArn = blankToUndefined(raw.roleArn);
+  if (roleArn !== undefined) {
+    if (!ROLE_ARN_PATTERN.test(roleArn)) return problem('roleArn', { value: roleArn });
+    const externalId = blankToUndefined(raw.externalId);
+    if (externalId !== undefined && !EXTERNAL_ID_PATTERN.test(externalId)) return problem('externalId');
+    const roleSessionName = blankToUndefined(raw.roleSessionName) ?? defaultSessionName(raw.id);
+    if (!SESSION_NAME_PATTERN.test(roleSessionName)) return problem('roleSessionName', { value: roleSessionName });
+    assumeRole = { roleArn, externalId, roleSessionName };
+  }
+
+  const urls: { endpoint?: string; s3Endpoint?: string } = {};
+  for (const [key, label] of [
+    ['endpoint', 'Endpoint URL'],
+    ['s3Endpoint', 'S3 endpoint URL'],
+  ] as const) {
+    const value = blankToUndefined(raw[key]);
+    if (value === undefined) continue;
+    const url = normaliseEndpointUrl(value);
+    if (!url) return problem('endpoint', { field: label, value: safeEcho(value) });
+    urls[key] = url;
+  }
+
+  const timeout = parseNumber(raw.timeout);
+  if (timeout === null || (timeout !== undefined && (timeout < MIN_TIMEOUT_S || timeout > MAX_TIMEOUT_S))) {
+    return problem('timeout', { value: String(raw.timeout) });
+  }
+  const maxAttempts = parseNumber(raw.maxAttempts);
+  if (
+    maxAttempts === null ||
+    (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_MAX_ATTEMPTS))
+  ) {
+    return problem('maxAttempts', { value: String(raw.maxAttempts) });
+  }
+  const retryMode = blankToUndefined(raw.retryMode) ?? 'standard';
+  if (retryMode !== 'standard' && retryMode !== 'adaptive') return problem('retryMode', { value: retryMode });
+
+  return {
+    ok: true,
+    settings: {
+      region,
+      credentialType,
+      profile,
+      keys,
+      assumeRole,
+      endpoint: urls.endpoint,
+      s3Endpoint: urls.s3Endpoint,
+      s3ForcePathStyle: raw.s3ForcePathStyle === true || raw.s3ForcePathStyle === 'true',
+      timeoutMs: Math.round((timeout ?? DEFAULT_TIMEOUT_S) * 1000),
+      maxAttempts: maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      retryMode,
+    },
+  };
+}
+
+/** `node-red-<node id>`, cut to the 64 characters STS allows, characters STS rejects replaced. */
+export function defaultSessionName(nodeId: string | undefined): string {
+  const id = (nodeId ?? '').replace(/[^\w+=,.@-]/g, '-');
+  return `node-red-${id || 'config'}`.slice(0, 64);
+}
+
+/**
+ * Replaces `${NAME}` with the environment variable (unset → ""), as Node-RED does for deployed
+ * properties; used for settings posted by the editor's Test connection button.
+ */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  if (typeof value !== 'string') return value;
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => env[name] ?? '');
+}
+
+/** Host names of AWS's own endpoints (commercial, China, ISO partitions and `api.aws`). */
+function isAwsHost(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase();
+  return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/.test(host);
+}
+
+/**
+ * Where STS calls (assume role, Test connection) go. The SDK's own `AWS_ENDPOINT_URL_STS` /
+ * `AWS_ENDPOINT_URL` win (returns undefined so the SDK applies them). Otherwise a custom
+ * SageMaker endpoint that is not an AWS host (the emulator, LocalStack) is taken to serve STS
+ * too; an AWS host (VPC or FIPS endpoint) is not, so STS uses its regional default.
+ */
+export function stsEndpointFor(settings: Pick<ConfigSettings, 'endpoint'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL) return undefined;
+  if (!settings.endpoint || isAwsHost(settings.endpoint)) return undefined;
+  return settings.endpoint;
+}
+
+/** Options for the HTTP handler: an idle timeout that also suits long streams, keep-alive sockets. */
+export interface HttpHandlerOptions {
+  connectionTimeout: number;
+  socketTimeout: number;
+  httpAgent: http.AgentOptions;
+  httpsAgent: https.AgentOptions;
+}
+
+/**
+ * `socketTimeout` is an idle timer (reset by every byte), so a hung model is cut after
+ * `timeoutMs` while a long stream that keeps sending is not. `requestTimeout` would be a total
+ * time limit and, without `throwOnRequestTimeout`, only logs a warning (reference §6).
+ */
+export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>): HttpHandlerOptions {
+  const agent = { keepAlive: true, maxSockets: MAX_SOCKETS };
+  return {
+    connectionTimeout: settings.timeoutMs,
+    socketTimeout: settings.timeoutMs,
+    httpAgent: { ...agent },
+    httpsAgent: { ...agent },
+  };
+}
+
+/** A new NodeHttpHandler with its own keep-alive agents (destroyed with the client). */
+export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): NodeHttpHandler {
+  const o = httpHandlerOptions(settings);
+  return new NodeHttpHandler({
+    connectionTimeout: o.connectionTimeout,
+    socketTimeout: o.socketTimeout,
+    httpAgent: new http.Agent(o.httpAgent),
+    httpsAgent: new https.Agent(o.httpsAgent),
+  });
+}
+
+/** Options shared by every client built from these settings (without the request handler). */
+export interface BaseClientOptions {
+  region?: string;
+  profile?: string;
+  credentials: AwsCredentialIdentityProvider;
+  maxAttempts: number;
+  retryMode: RetryMode;
+}
+
+export function baseClientOptions(settings: ConfigSettings, credentials: AwsCredentialIdentityProvider): BaseClientOptions {
+  const o: BaseClientOptions = { credentials, maxAttempts: settings.maxAttempts, retryMode: settings.retryMode };
+  if (settings.region) o.region = settings.region;
+  // With a named profile, a blank region is looked up in that profile too.
+  if (settings.credentialType === 'profile' && settings.profile) o.profile = settings.profile;
+  return o;
+}
+
+/** SageMakerRuntimeClient options (plus a `requestHandler`, added by the caller). */
+export function runtimeClientOptions(
+  settings: ConfigSettings,
+  credentials: AwsCredentialIdentityProvider,
+): BaseClientOptions & { endpoint?: string } {
+  const o: BaseClientOptions & { endpoint?: string } = baseClientOptions(settings, credentials);
+  if (settings.endpoint) o.endpoint = settings.endpoint;
+  return o;
+}
+
+export interface S3Options extends BaseClientOptions {
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  requestChecksumCalculation?: 'WHEN_REQUIRED';
+  responseChecksumValidation?: 'WHEN_REQUIRED';
+}
+
+/**
+ * S3Client options. With a custom S3 endpoint, checksums only when required: S3-compatible
+ * stores such as s3rver store the aws-chunked framing of the SDK's default checksummed uploads.
+ */
+export function s3ClientOptions(settings: ConfigSettings, credentials: AwsCredentialIdentityProvider): S3Options {
+  const o: S3Options = baseClientOptions(settings, credentials);
+  if (settings.s3Endpoint) {
+    o.endpoint = settings.s3Endpoint;
+    o.requestChecksumCalculation = 'WHEN_REQUIRED';
+    o.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  if (settings.s3ForcePathStyle) o.forcePathStyle = true;
+  return o;
+}

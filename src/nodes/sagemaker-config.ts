@@ -1,0 +1,203 @@
+/**
+ * `sagemaker-config`: region, credentials, endpoint overrides, timeout and retries; owns the
+ * SDK clients shared by every worker node that uses it (SPEC §2).
+ */
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  blankToUndefined,
+  createRequestHandler,
+  DEFAULT_TIMEOUT_S,
+  baseClientOptions,
+  parseSettings,
+  runtimeClientOptions,
+  s3ClientOptions,
+  stsEndpointFor,
+  substituteEnv,
+  type ConfigSettings,
+  type RawCredentials,
+  type RawSettings,
+} from '../lib/client-config';
+import { createCredentialProvider } from '../lib/credentials';
+import { configText, type SageMakerConfigNode } from './config-api';
+import type { Node, NodeDef, RED } from './red';
+
+/** Node-RED's placeholder for a stored password that the editor does not see. */
+const PASSWORD_PLACEHOLDER = '__PWRD__';
+const CREDENTIAL_FIELDS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+const SETTING_FIELDS = [
+  'region',
+  'credentialType',
+  'profile',
+  'roleArn',
+  'externalId',
+  'roleSessionName',
+  'endpoint',
+  's3Endpoint',
+  's3ForcePathStyle',
+  'timeout',
+  'maxAttempts',
+  'retryMode',
+] as const;
+
+interface ConfigNodeState extends Node {
+  configError: string | undefined;
+  region: string | undefined;
+  timeoutMs: number;
+  runtimeClient(): SageMakerRuntimeClient;
+  s3Client(): S3Client;
+  resolveRegion(): Promise<string>;
+}
+
+type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
+
+/** Removes secret values from a text that may quote them (an SDK error message). */
+function scrub(text: string, secrets: Array<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  return out;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const prefix = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
+    // The SDK's own text gives no hint where a region could come from.
+    const hint = /^Region is missing$/.test(err.message) ? ': set Region in the config node, or AWS_REGION' : '';
+    return `${prefix}${err.message}${hint}${status ? ` (HTTP ${status})` : ''}`;
+  }
+  return String(err);
+}
+
+export = function (RED: RED) {
+  function SageMakerConfig(this: ConfigNodeState, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const parsed = parseSettings(def as RawSettings, (node.credentials ?? {}) as RawCredentials);
+    let runtime: SageMakerRuntimeClient | undefined;
+    let s3: S3Client | undefined;
+    let credentials: ReturnType<typeof createCredentialProvider> | undefined;
+    // Kept in the closure, not on the node: the settings hold the keys.
+    const settings = parsed.ok ? parsed.settings : undefined;
+
+    if (parsed.ok) {
+      node.configError = undefined;
+      node.region = parsed.settings.region;
+      node.timeoutMs = parsed.settings.timeoutMs;
+    } else {
+      node.configError = configText(RED, parsed.problem.code, parsed.problem.params);
+      node.region = blankToUndefined(def.region);
+      node.timeoutMs = DEFAULT_TIMEOUT_S * 1000;
+      // Config nodes have no status: say it once in the log (the texts never hold secrets).
+      node.warn(node.configError);
+    }
+
+    let closed = false;
+    function usable(): ConfigSettings {
+      if (!settings) throw new Error(node.configError);
+      // A client built after close would never be destroyed.
+      if (closed) throw new Error('This sagemaker-config node was stopped (redeploy)');
+      return settings;
+    }
+    function sharedCredentials(s: ConfigSettings) {
+      credentials ??= createCredentialProvider(s);
+      return credentials;
+    }
+
+    node.runtimeClient = function () {
+      if (!runtime) {
+        const s = usable();
+        runtime = new SageMakerRuntimeClient({
+          ...runtimeClientOptions(s, sharedCredentials(s)),
+          requestHandler: createRequestHandler(s),
+        });
+      }
+      return runtime;
+    };
+
+    node.s3Client = function () {
+      if (!s3) {
+        const s = usable();
+        s3 = new S3Client({
+          ...s3ClientOptions(s, sharedCredentials(s)),
+          requestHandler: createRequestHandler(s),
+        });
+      }
+      return s3;
+    };
+
+    node.resolveRegion = async function () {
+      return node.runtimeClient().config.region();
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      runtime?.destroy();
+      s3?.destroy();
+      runtime = undefined;
+      s3 = undefined;
+      credentials = undefined;
+      done();
+    });
+  }
+
+  RED.nodes.registerType('sagemaker-config', SageMakerConfig as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: {
+      accessKeyId: { type: 'text' },
+      secretAccessKey: { type: 'password' },
+      sessionToken: { type: 'password' },
+    },
+  });
+
+  /**
+   * Resolves the credentials of the editor's current form (falling back to the deployed
+   * node's stored passwords for `__PWRD__`) and calls STS GetCallerIdentity.
+   */
+  async function testConnection(id: string, body: Record<string, unknown>): Promise<TestResult> {
+    const deployed = RED.nodes.getNode(id) as (SageMakerConfigNode & { type: string }) | null;
+    const deployedCreds = (deployed && deployed.type === 'sagemaker-config' ? deployed.credentials : undefined) ?? {};
+    const form = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<string, unknown>;
+    const formCreds = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+
+    const raw: RawSettings = { id };
+    for (const f of SETTING_FIELDS) raw[f] = substituteEnv(form[f]);
+    const creds: RawCredentials = {};
+    for (const f of CREDENTIAL_FIELDS) {
+      const v = formCreds[f];
+      if (v === PASSWORD_PLACEHOLDER || v === undefined) creds[f] = deployedCreds[f];
+      else creds[f] = typeof v === 'string' ? v : undefined;
+    }
+    const secrets = [creds.secretAccessKey, creds.sessionToken];
+
+    const parsed = parseSettings(raw, creds);
+    if (!parsed.ok) return { ok: false, error: configText(RED, parsed.problem.code, parsed.problem.params) };
+    const settings = parsed.settings;
+    const stsEndpoint = stsEndpointFor(settings);
+    const sts = new STSClient({
+      ...baseClientOptions(settings, createCredentialProvider(settings)),
+      ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
+      requestHandler: createRequestHandler(settings),
+    });
+    try {
+      const identity = await sts.send(new GetCallerIdentityCommand({}));
+      return { ok: true, account: identity.Account, arn: identity.Arn, region: await sts.config.region() };
+    } catch (err) {
+      return { ok: false, error: scrub(errorText(err), secrets) };
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  RED.httpAdmin.post(
+    '/sagemaker-config/:id/test',
+    RED.auth.needsPermission('sagemaker-config.write'),
+    (req: { params: { id: string }; body: unknown }, res: { json(v: unknown): void }) => {
+      const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+      testConnection(String(req.params.id), body).then(
+        (result) => res.json(result),
+        (err: unknown) => res.json({ ok: false, error: errorText(err) }),
+      );
+    },
+  );
+};

@@ -1,0 +1,235 @@
+'use strict';
+const assert = require('node:assert/strict');
+const {
+  parseSettings,
+  normaliseEndpointUrl,
+  defaultSessionName,
+  substituteEnv,
+  stsEndpointFor,
+  httpHandlerOptions,
+  runtimeClientOptions,
+  s3ClientOptions,
+  fillText,
+  PROBLEM_TEXTS,
+} = require('../../dist/lib/client-config.js');
+const { memoizeCredentials, createCredentialProvider } = require('../../dist/lib/credentials.js');
+
+const KEYS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'very-secret-value', sessionToken: 'token-value' };
+
+function ok(raw, creds) {
+  const r = parseSettings(raw, creds);
+  assert.equal(r.ok, true, r.ok ? '' : r.problem.message);
+  return r.settings;
+}
+function bad(raw, creds) {
+  const r = parseSettings(raw, creds);
+  assert.equal(r.ok, false, 'expected a problem');
+  return r.problem;
+}
+
+describe('client-config: parseSettings', function () {
+  it('gives the SPEC defaults for an empty definition (chain, 70 s, 3 attempts, standard)', function () {
+    const s = ok({});
+    assert.equal(s.region, undefined);
+    assert.equal(s.credentialType, 'chain');
+    assert.equal(s.timeoutMs, 70000);
+    assert.equal(s.maxAttempts, 3);
+    assert.equal(s.retryMode, 'standard');
+    assert.equal(s.s3ForcePathStyle, false);
+    assert.equal(s.endpoint, undefined);
+    assert.equal(s.assumeRole, undefined);
+  });
+
+  it('treats blank strings (an unset ${ENV} after substitution) as unset', function () {
+    const s = ok({ region: '  ', endpoint: '', s3Endpoint: '', timeout: '', maxAttempts: '', retryMode: '', credentialType: '' });
+    assert.equal(s.region, undefined);
+    assert.equal(s.endpoint, undefined);
+    assert.equal(s.timeoutMs, 70000);
+    assert.equal(s.credentialType, 'chain');
+  });
+
+  it('accepts region names of every partition', function () {
+    for (const region of ['us-east-1', 'eu-central-2', 'us-gov-west-1', 'cn-north-1', 'ap-southeast-4', 'us-isob-east-1', 'il-central-1']) {
+      assert.equal(ok({ region }).region, region);
+    }
+  });
+
+  it('rejects a malformed region, naming it', function () {
+    for (const region of ['useast1', 'US-EAST-1', 'us-east', 'eu_west_1', 'https://x']) {
+      const p = bad({ region });
+      assert.equal(p.code, 'region');
+      assert.match(p.message, new RegExp(region.replace(/[/.]/g, '\\$&')));
+    }
+  });
+
+  it('keys mode needs both the access key id and the secret, and never echoes them', function () {
+    assert.equal(bad({ credentialType: 'keys' }, {}).code, 'keysMissing');
+    const p = bad({ credentialType: 'keys' }, { accessKeyId: 'AKID', secretAccessKey: '' });
+    assert.equal(p.code, 'keysMissing');
+    const q = bad({ credentialType: 'keys' }, { secretAccessKey: 'very-secret-value' });
+    assert.doesNotMatch(q.message, /very-secret-value/);
+    const s = ok({ credentialType: 'keys' }, KEYS);
+    assert.deepEqual(s.keys, KEYS);
+    assert.equal(ok({ credentialType: 'keys' }, { ...KEYS, sessionToken: '' }).keys.sessionToken, undefined);
+  });
+
+  it('profile mode needs a profile name', function () {
+    assert.equal(bad({ credentialType: 'profile', profile: ' ' }).code, 'profileMissing');
+    assert.equal(ok({ credentialType: 'profile', profile: 'dev' }).profile, 'dev');
+  });
+
+  it('rejects an unknown credential type (iot is not available yet)', function () {
+    assert.equal(bad({ credentialType: 'magic' }).code, 'credentialType');
+    assert.equal(bad({ credentialType: 'iot' }).code, 'credentialType');
+  });
+
+  it('assume role: validates the ARN, external id and session name; defaults the session name from the node id', function () {
+    const s = ok({ id: 'a1b2c3d4.e5f6', roleArn: 'arn:aws:iam::123456789012:role/path/MyRole', externalId: 'ext-123' });
+    assert.deepEqual(s.assumeRole, {
+      roleArn: 'arn:aws:iam::123456789012:role/path/MyRole',
+      externalId: 'ext-123',
+      roleSessionName: 'node-red-a1b2c3d4.e5f6',
+    });
+    assert.equal(ok({ roleArn: 'arn:aws-us-gov:iam::123456789012:role/r', roleSessionName: 'mine' }).assumeRole.roleSessionName, 'mine');
+    assert.equal(bad({ roleArn: 'arn:aws:iam::12345:role/r' }).code, 'roleArn');
+    assert.equal(bad({ roleArn: 'arn:aws:iam::123456789012:user/u' }).code, 'roleArn');
+    assert.equal(bad({ roleArn: 'arn:aws:iam::123456789012:role/r', externalId: 'x' }).code, 'externalId');
+    assert.equal(bad({ roleArn: 'arn:aws:iam::123456789012:role/r', roleSessionName: 'has space' }).code, 'roleSessionName');
+  });
+
+  it('normalises endpoint URLs (trailing slash removed) and rejects malformed ones', function () {
+    assert.equal(ok({ endpoint: 'http://127.0.0.1:9080/' }).endpoint, 'http://127.0.0.1:9080');
+    assert.equal(ok({ endpoint: 'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base//' }).endpoint,
+      'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base');
+    assert.equal(ok({ s3Endpoint: 'http://localhost:4569' }).s3Endpoint, 'http://localhost:4569');
+    for (const endpoint of ['localhost:9080', 'ftp://x', 'http://', 'not a url', 'http://h/?q=1']) {
+      const p = bad({ endpoint });
+      assert.equal(p.code, 'endpoint');
+      assert.match(p.message, /Endpoint URL/);
+    }
+    assert.match(bad({ s3Endpoint: 'nope' }).message, /S3 endpoint URL/);
+  });
+
+  it('rejects URLs with a user name or password without echoing them', function () {
+    const p = bad({ endpoint: 'http://user:hunter2@127.0.0.1:9080' });
+    assert.equal(p.code, 'endpoint');
+    assert.doesNotMatch(p.message, /hunter2/);
+  });
+
+  it('timeout: seconds, fractional ≥ 0.1, ≤ 3600; blank = 70', function () {
+    assert.equal(ok({ timeout: '0.1' }).timeoutMs, 100);
+    assert.equal(ok({ timeout: 2.5 }).timeoutMs, 2500);
+    assert.equal(ok({ timeout: '3600' }).timeoutMs, 3600000);
+    for (const timeout of ['0', '0.05', '-1', 'abc', '3601']) assert.equal(bad({ timeout }).code, 'timeout');
+  });
+
+  it('maxAttempts: whole number 1–10; retryMode standard|adaptive', function () {
+    assert.equal(ok({ maxAttempts: '1' }).maxAttempts, 1);
+    assert.equal(ok({ maxAttempts: 10 }).maxAttempts, 10);
+    for (const maxAttempts of ['0', '11', '2.5', 'x']) assert.equal(bad({ maxAttempts }).code, 'maxAttempts');
+    assert.equal(ok({ retryMode: 'adaptive' }).retryMode, 'adaptive');
+    assert.equal(bad({ retryMode: 'legacy' }).code, 'retryMode');
+  });
+
+  it('s3ForcePathStyle accepts true or "true"', function () {
+    assert.equal(ok({ s3ForcePathStyle: true }).s3ForcePathStyle, true);
+    assert.equal(ok({ s3ForcePathStyle: 'true' }).s3ForcePathStyle, true);
+    assert.equal(ok({ s3ForcePathStyle: 'false' }).s3ForcePathStyle, false);
+  });
+});
+
+describe('client-config: helpers', function () {
+  it('defaultSessionName is node-red-<id>, cut to 64 characters with STS-safe characters', function () {
+    assert.equal(defaultSessionName('abc'), 'node-red-abc');
+    assert.equal(defaultSessionName('a b/c'), 'node-red-a-b-c');
+    assert.equal(defaultSessionName('x'.repeat(100)).length, 64);
+  });
+
+  it('substituteEnv replaces ${NAME} and unset variables with ""', function () {
+    assert.equal(substituteEnv('${R}', { R: 'eu-west-1' }), 'eu-west-1');
+    assert.equal(substituteEnv('http://${H}:9080', { H: 'h' }), 'http://h:9080');
+    assert.equal(substituteEnv('${NOPE}', {}), '');
+    assert.equal(substituteEnv(true, {}), true);
+  });
+
+  it('stsEndpointFor: SDK env vars win, a non-AWS custom endpoint serves STS, an AWS host does not', function () {
+    assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, {}), 'http://127.0.0.1:9080');
+    assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, { AWS_ENDPOINT_URL_STS: 'http://x' }), undefined);
+    assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, { AWS_ENDPOINT_URL: 'http://x' }), undefined);
+    assert.equal(stsEndpointFor({ endpoint: 'https://runtime-fips.sagemaker.us-east-1.amazonaws.com' }, {}), undefined);
+    assert.equal(stsEndpointFor({ endpoint: 'https://vpce-0a.runtime.sagemaker.cn-north-1.vpce.amazonaws.com.cn' }, {}), undefined);
+    assert.equal(stsEndpointFor({}, {}), undefined);
+  });
+
+  it('the locale file holds the same error texts as the English fallback', function () {
+    const locale = require('../../nodes/locales/en-US/sagemaker-config.json');
+    assert.deepEqual(locale['sagemaker-config'].errors, PROBLEM_TEXTS);
+  });
+
+  it('fillText fills __name__ placeholders and leaves unknown ones', function () {
+    assert.equal(fillText('a __x__ b __y__', { x: 1 }), 'a 1 b __y__');
+    assert.match(fillText(PROBLEM_TEXTS.unusable, { reason: 'R' }), /: R$/);
+  });
+
+  it('the HTTP handler uses an idle socket timeout (not a total time limit) and keep-alive agents', function () {
+    const o = httpHandlerOptions({ timeoutMs: 1500 });
+    assert.equal(o.socketTimeout, 1500);
+    assert.equal(o.connectionTimeout, 1500);
+    assert.equal(o.requestTimeout, undefined);
+    assert.equal(o.httpAgent.keepAlive, true);
+    assert.ok(o.httpAgent.maxSockets >= 64);
+    assert.equal(o.httpsAgent.keepAlive, true);
+  });
+
+  it('runtime client options carry region, endpoint, retries; profile only in profile mode', function () {
+    const creds = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    const s = ok({ region: 'eu-west-1', endpoint: 'http://h:1/', maxAttempts: '5', retryMode: 'adaptive' });
+    const o = runtimeClientOptions(s, creds);
+    assert.deepEqual({ ...o, credentials: undefined }, {
+      region: 'eu-west-1', endpoint: 'http://h:1', maxAttempts: 5, retryMode: 'adaptive', credentials: undefined,
+    });
+    assert.equal(runtimeClientOptions(ok({ credentialType: 'profile', profile: 'p' }), creds).profile, 'p');
+    assert.equal('region' in runtimeClientOptions(ok({}), creds), false);
+  });
+
+  it('S3 options: a custom endpoint switches checksums to WHEN_REQUIRED; path style follows the flag', function () {
+    const creds = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    const custom = s3ClientOptions(ok({ s3Endpoint: 'http://127.0.0.1:4569', s3ForcePathStyle: true }), creds);
+    assert.equal(custom.endpoint, 'http://127.0.0.1:4569');
+    assert.equal(custom.forcePathStyle, true);
+    assert.equal(custom.requestChecksumCalculation, 'WHEN_REQUIRED');
+    assert.equal(custom.responseChecksumValidation, 'WHEN_REQUIRED');
+    const aws = s3ClientOptions(ok({ endpoint: 'http://127.0.0.1:9080' }), creds);
+    assert.equal(aws.endpoint, undefined);
+    assert.equal(aws.requestChecksumCalculation, undefined);
+    assert.equal(aws.forcePathStyle, undefined);
+  });
+});
+
+describe('credentials', function () {
+  it('memoizeCredentials shares one resolution, refreshes near expiry and retries after a failure', async function () {
+    let calls = 0;
+    let now = 0;
+    let fail = true;
+    const provider = memoizeCredentials(async () => {
+      calls += 1;
+      if (fail) throw new Error('boom');
+      return { accessKeyId: `k${calls}`, secretAccessKey: 's', expiration: new Date(now + 3600_000) };
+    }, () => now);
+    await assert.rejects(provider(), /boom/);
+    fail = false;
+    const [a, b] = await Promise.all([provider(), provider()]);
+    assert.equal(a, b);
+    assert.equal(calls, 2);
+    now += 3600_000 - 60_000; // inside the 5-minute refresh margin
+    const c = await provider();
+    assert.notEqual(c.accessKeyId, a.accessKeyId);
+  });
+
+  it('keys mode resolves to the static keys', async function () {
+    const c = await createCredentialProvider(ok({ credentialType: 'keys' }, KEYS))();
+    assert.equal(c.accessKeyId, KEYS.accessKeyId);
+    assert.equal(c.secretAccessKey, KEYS.secretAccessKey);
+    assert.equal(c.sessionToken, KEYS.sessionToken);
+  });
+});
