@@ -1,0 +1,233 @@
+/**
+ * `sagemaker-invoke`: one InvokeEndpoint call per message (SPEC §4), with a per-node
+ * concurrency limit and a bounded FIFO queue.
+ */
+import { InvokeEndpointCommand, type InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
+import { describeError, errorAttempts, errorText, InputError, toError } from '../lib/errors';
+import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payload';
+import { FIELDS_BY_OPERATION, mapRequest, validateEndpointName, validateSettings, type MappedRequest, type RequestSettings } from '../lib/request';
+import { busy, failed, formatDuration, ok } from '../lib/status';
+import { WorkQueue } from '../lib/work-queue';
+import { attachConfig } from './config-api';
+import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
+
+const TYPE = 'sagemaker-invoke';
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_QUEUE_SIZE = 1000;
+const STATUS_INTERVAL_MS = 250; // status updates are throttled: each one is pushed to every open editor
+const ERROR_STATUS_MS = 3000;
+const ENDPOINT_TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
+
+const ENGLISH = {
+  'status.busy': '__inFlight__ in flight · __queued__ queued',
+  'errors.queueFull': 'Queue full: __queueSize__ messages already wait behind __concurrency__ in flight; raise Queue size or Concurrency, or slow the flow down',
+};
+
+type Middleware = Parameters<InvokeEndpointCommand['middlewareStack']['add']>[0];
+
+/** A whole number within [min, max]; blank → fallback; otherwise undefined (invalid). */
+function intSetting(value: unknown, fallback: number, min: number, max: number): number | undefined {
+  if (value === undefined || value === null || String(value).trim() === '') return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+function omitUndefined<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined || o[k] === '') delete o[k];
+  return o;
+}
+
+export = function (RED: RED) {
+  function SageMakerInvokeNode(this: Node, n: NodeDef) {
+    RED.nodes.createNode(this, n);
+    const node = this;
+    // RED._ returns the key when the catalog is not loaded (node-red-node-test-helper): fall back to English.
+    const t = (key: keyof typeof ENGLISH, subs: Record<string, string | number>): string => {
+      const full = `${TYPE}.${key}`;
+      const text = RED._(full, subs);
+      if (typeof text === 'string' && text !== '' && !text.includes(full)) return text;
+      return ENGLISH[key].replace(/__(\w+)__/g, (_m, k: string) => String(subs[k] ?? ''));
+    };
+
+    const settings: RequestSettings = { requestFormat: String(n.requestFormat || 'auto') };
+    for (const key of FIELDS_BY_OPERATION.invoke) settings[key] = n[key] === undefined ? '' : String(n[key]);
+    const endpointValue = n.endpointName === undefined ? '' : String(n.endpointName);
+    const endpointType = String(n.endpointNameType || 'str');
+    const responseFormat = String(n.responseFormat || 'auto') as ResponseFormat;
+    const concurrency = intSetting(n.concurrency, DEFAULT_CONCURRENCY, 1, 1000);
+    const queueSize = intSetting(n.queueSize, DEFAULT_QUEUE_SIZE, 0, 1_000_000);
+
+    // A setting the node cannot use still lets it start: red ring, and each message fails with the reason.
+    let setupError: string | undefined =
+      validateSettings('invoke', settings) ??
+      (!ENDPOINT_TYPES.includes(endpointType) ? `Endpoint name type must be one of ${ENDPOINT_TYPES.join(', ')}` : undefined) ??
+      (endpointType === 'str' ? validateEndpointName(endpointValue.trim()) : undefined) ??
+      (!RESPONSE_FORMATS.includes(responseFormat) ? `Response format must be one of ${RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(responseFormat)}` : undefined) ??
+      (concurrency === undefined ? `Concurrency must be a whole number from 1 to 1000, got ${JSON.stringify(n.concurrency)}` : undefined) ??
+      (queueSize === undefined ? `Queue size must be a whole number from 0 to 1000000, got ${JSON.stringify(n.queueSize)}` : undefined);
+
+    let jsonata: unknown;
+    if (!setupError && endpointType === 'jsonata') {
+      try {
+        jsonata = RED.util.prepareJSONataExpression(endpointValue, node);
+      } catch (err) {
+        setupError = `Endpoint name: invalid JSONata expression: ${(err as Error).message}`;
+      }
+    }
+
+    const attached = attachConfig(RED, node, n.config);
+    const config = attached.config;
+    if (!config) setupError = attached.error;
+    else if (setupError) node.status(failed(setupError));
+
+    // --- status -----------------------------------------------------------------------------
+    let lastLatency: number | undefined;
+    let errorStatus: string | undefined;
+    let errorUntil = 0;
+    let lastRender = 0;
+    let statusTimer: NodeJS.Timeout | undefined;
+    let closing = false;
+
+    const queue = new WorkQueue({
+      concurrency: concurrency ?? DEFAULT_CONCURRENCY,
+      queueSize: queueSize ?? DEFAULT_QUEUE_SIZE,
+      onChange: () => scheduleStatus(),
+    });
+
+    function render(): void {
+      lastRender = Date.now();
+      if (closing || setupError) return;
+      if (errorStatus !== undefined && Date.now() < errorUntil) {
+        node.status(failed(errorStatus));
+      } else if (queue.running + queue.queued > 0) {
+        node.status(busy(t('status.busy', { inFlight: queue.running, queued: queue.queued })));
+      } else if (lastLatency !== undefined) {
+        node.status(ok(formatDuration(lastLatency)));
+      } else {
+        node.status({});
+      }
+    }
+
+    function scheduleStatus(delay?: number): void {
+      if (statusTimer || closing) return;
+      const wait = delay ?? Math.max(0, lastRender + STATUS_INTERVAL_MS - Date.now());
+      if (wait === 0) return render();
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        render();
+      }, wait);
+    }
+
+    function showError(text: string): void {
+      errorStatus = text;
+      errorUntil = Date.now() + ERROR_STATUS_MS;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
+      render();
+      scheduleStatus(ERROR_STATUS_MS);
+    }
+
+    // --- outcome helpers ----------------------------------------------------------------------
+    function fail(msg: NodeMessage, done: DoneFn, err: unknown, meta: Record<string, unknown> = {}): void {
+      const info = describeError(err);
+      msg.sagemaker = omitUndefined({ ...meta, attempts: meta.attempts ?? errorAttempts(err), error: info });
+      if (!closing) showError(info.name === 'InputError' ? errorText(info) : info.name);
+      done(toError(info));
+    }
+
+    function endpointFor(msg: NodeMessage, cb: (err: Error | null, value: unknown) => void): void {
+      if (endpointType === 'str') return cb(null, endpointValue);
+      if (endpointType === 'jsonata') return RED.util.evaluateJSONataExpression(jsonata, msg, cb);
+      RED.util.evaluateNodeProperty(endpointValue, endpointType, node, msg, cb);
+    }
+
+    async function invoke(msg: NodeMessage, send: SendFn, done: DoneFn, req: MappedRequest, signal: AbortSignal): Promise<void> {
+      const started = performance.now();
+      try {
+        const input: InvokeEndpointCommandInput = { EndpointName: req.endpointName, Body: req.body, ContentType: req.contentType, ...req.params };
+        const command = new InvokeEndpointCommand(input);
+        let headers: Record<string, string> | undefined;
+        // The SDK's output has no raw headers: capture them from the HTTP response of the last attempt.
+        const capture: Middleware = (next) => async (args) => {
+          const result = await next(args);
+          const h = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+          if (h) headers = h;
+          return result;
+        };
+        command.middlewareStack.add(capture, { step: 'deserialize' });
+        const out = await config!.runtimeClient().send(command, { abortSignal: signal });
+        if (closing || signal.aborted) return done();
+        const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+        lastLatency = latencyMs;
+        const decoded = decodeBody(out.Body, out.ContentType, responseFormat);
+        if (decoded.warning) node.warn(decoded.warning);
+        msg.payload = decoded.value;
+        const lower: Record<string, string> = {};
+        if (headers) for (const k of Object.keys(headers)) lower[k.toLowerCase()] = headers[k];
+        msg.headers = lower;
+        msg.sagemaker = omitUndefined({
+          endpointName: req.endpointName,
+          contentType: out.ContentType,
+          invokedProductionVariant: out.InvokedProductionVariant,
+          customAttributes: out.CustomAttributes,
+          newSessionId: out.NewSessionId,
+          closedSessionId: out.ClosedSessionId,
+          requestId: out.$metadata.requestId,
+          attempts: out.$metadata.attempts,
+          latencyMs,
+        });
+        send(msg);
+        done();
+      } catch (err) {
+        // Aborted by close/redeploy: the message ends quietly, with no output and no error.
+        if (closing || signal.aborted) return done();
+        const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+        fail(msg, done, err, { endpointName: req.endpointName, latencyMs });
+      }
+    }
+
+    function accept(msg: NodeMessage, send: SendFn, done: DoneFn, endpointName: unknown): void {
+      let req: MappedRequest;
+      try {
+        req = mapRequest('invoke', endpointName, settings, msg);
+      } catch (err) {
+        return fail(msg, done, err, { endpointName: typeof endpointName === 'string' ? endpointName : undefined });
+      }
+      const queued = queue.push({ run: (signal) => invoke(msg, send, done, req, signal), release: () => done() });
+      if (!queued) {
+        fail(msg, done, new InputError('Queue size', t('errors.queueFull', { queueSize: queue.queueSize, concurrency: queue.concurrency })), {
+          endpointName: req.endpointName,
+        });
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      try {
+        if (setupError) return fail(msg, done, new InputError('config', setupError));
+        if (closing) return done();
+        endpointFor(msg, (err, value) => {
+          try {
+            if (err) return fail(msg, done, new InputError('Endpoint name', `Endpoint name: cannot evaluate ${endpointType} ${JSON.stringify(endpointValue)}: ${err.message}`));
+            accept(msg, send, done, value);
+          } catch (e) {
+            fail(msg, done, e);
+          }
+        });
+      } catch (err) {
+        fail(msg, done, err);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
+      queue.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType(TYPE, SageMakerInvokeNode);
+};
