@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { EmulatorIotOptions, IotServerHandle } from './iot';
 
 export type ModelName = 'echo' | 'sensor-anomaly' | 'text-generator' | 'proxy';
 
@@ -95,6 +96,8 @@ export interface EmulatorOptions {
   s3?: { endpoint?: string; accessKeyId?: string; secretAccessKey?: string; directory?: string };
   /** Log each request to stdout. */
   verbose?: boolean;
+  /** Also serve the AWS IoT credentials provider (mutual TLS) on its own port; `true` = defaults. */
+  iot?: true | EmulatorIotOptions;
 }
 
 export interface EmulatorStats {
@@ -129,6 +132,8 @@ export interface EmulatorHandle {
   setEndpoint(name: string, config: EndpointConfig): void;
   /** An S3 client for the emulator's S3, with the settings s3rver needs. */
   s3Client(): S3Client;
+  /** The IoT credentials endpoint, when started with `iot`. */
+  iot?: IotServerHandle;
   close(): Promise<void>;
 }
 
@@ -142,7 +147,11 @@ export interface InvocationContext {
   headers: Record<string, string>;
   body: Buffer;
   requestId: string;
-  /** The fault chosen for this request, if any (already counted against `times`). */
+  /**
+   * The fault chosen for this request, if any (already counted against `times`). Only kinds the
+   * handler acts on arrive here (stream-*, async-*, and model-error for async): the server answers
+   * the others itself (see faults.ts).
+   */
   fault: FaultRule | undefined;
   state: EmulatorState;
 }
