@@ -1,0 +1,213 @@
+'use strict';
+// sagemaker-stream overhead against the raw SDK in the same run, with the emulator in a child
+// process so its work is not counted against either side:
+// - per-part overhead: 10k parts through the node ÷ the same parts through a raw for-await;
+// - time to first message vs the raw SDK's time to first part (median of many streams);
+// - RSS growth over 100k parts with completion payload off (node) vs the raw for-await.
+const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+const { spawn } = require('node:child_process');
+const { SageMakerRuntimeClient, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
+
+const root = path.join(__dirname, '..');
+const PARTS = 10_000;
+const TTFP_RUNS = 40;
+const RSS_PARTS = 100_000;
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+function startEmulatorProcess() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'dist/emulator/cli.js'), '--port', '0', '--no-auth'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mb = (n) => n / 1024 / 1024;
+
+module.exports = async function streamBench() {
+  const helper = require('node-red-node-test-helper');
+  helper.init(require.resolve('node-red'));
+  const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
+  const streamNode = require(path.join(root, 'nodes/sagemaker-stream.js'));
+  const emu = await startEmulatorProcess();
+  await new Promise((r) => helper.startServer(r));
+  const nodeMethods = {};
+  for (const m of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) nodeMethods[m] = helper._NodePrototype[m];
+  const raw = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials });
+
+  async function rawStream(tokens) {
+    const t0 = performance.now();
+    const out = await raw.send(
+      new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'text-generator', Body: 'bench', CustomAttributes: `format=text;tokens=${tokens}` }),
+    );
+    let ttfp;
+    let n = 0;
+    for await (const e of out.Body) {
+      if (e.PayloadPart) {
+        if (n++ === 0) ttfp = performance.now() - t0;
+      }
+    }
+    return { ms: performance.now() - t0, ttfp, n };
+  }
+
+  async function loadFlow(extra) {
+    await helper.unload();
+    await new Promise((resolve, reject) =>
+      helper.load(
+        [configNode, streamNode],
+        [
+          { id: 't', type: 'tab' },
+          { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
+          { id: 's', z: 't', x: 0, y: 0, type: 'sagemaker-stream', config: 'c1', endpointName: 'text-generator', endpointNameType: 'str', wires: [['parts'], ['done']], ...extra },
+          { id: 'parts', z: 't', x: 0, y: 0, type: 'helper' },
+          { id: 'done', z: 't', x: 0, y: 0, type: 'helper' },
+        ],
+        { c1: credentials },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    // The test helper wraps Node.prototype methods in sinon spies that keep every call (every
+    // message): fine for tests, but it would dominate time and memory here. A deployed node has none.
+    for (const [m, fn] of Object.entries(nodeMethods)) Object.defineProperty(helper._NodePrototype, m, { value: fn, writable: true, configurable: true });
+    helper._sandbox.restore();
+    // Node-RED copies the (spied) prototype send onto each wired node when it starts.
+    helper.getNode('s').send = nodeMethods.send;
+  }
+
+  function nodeStream(tokens) {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      let ttfm;
+      let n = 0;
+      const parts = helper.getNode('parts');
+      const onPart = () => {
+        if (n++ === 0) ttfm = performance.now() - t0;
+      };
+      parts.on('input', onPart);
+      helper.getNode('done').once('input', (msg) => {
+        parts.off('input', onPart);
+        resolve({ ms: performance.now() - t0, ttfp: ttfm, n, msg });
+      });
+      helper.getNode('s').receive({ payload: 'bench', headers: { 'x-amzn-sagemaker-custom-attributes': `format=text;tokens=${tokens}` } });
+      setTimeout(() => reject(new Error('stream did not complete')), 120_000).unref();
+    });
+  }
+
+  try {
+    await loadFlow({});
+    // Warm-up both paths (JIT, sockets).
+    for (let i = 0; i < 3; i++) {
+      await rawStream(2000);
+      await nodeStream(2000);
+    }
+    // Per-part overhead: alternate raw/node rounds, keep the best of each.
+    let rawBest = Infinity;
+    let nodeBest = Infinity;
+    for (let round = 0; round < 3; round++) {
+      const r = await rawStream(PARTS);
+      const m = await nodeStream(PARTS);
+      if (r.n !== PARTS || m.n !== PARTS) throw new Error(`expected ${PARTS} parts, got raw ${r.n} node ${m.n}`);
+      rawBest = Math.min(rawBest, r.ms);
+      nodeBest = Math.min(nodeBest, m.ms);
+    }
+    const perPartUs = ((nodeBest - rawBest) * 1000) / PARTS;
+
+    // Time to first message vs raw time to first part.
+    const rawT = [];
+    const nodeT = [];
+    for (let i = 0; i < TTFP_RUNS; i++) {
+      rawT.push((await rawStream(3)).ttfp);
+      nodeT.push((await nodeStream(3)).ttfp);
+    }
+    const rawTtfp = median(rawT);
+    const nodeTtfp = median(nodeT);
+
+    // RSS growth over 100k parts, completion payload off. Each side first runs one stream of
+    // the same size so the heap reaches its working size; a second stream must then not grow it.
+    async function growth(fn) {
+      await fn();
+      gc();
+      const before = process.memoryUsage().rss;
+      const result = await fn();
+      gc();
+      return { bytes: process.memoryUsage().rss - before, result };
+    }
+    const rawGrowth = (await growth(() => rawStream(RSS_PARTS))).bytes;
+    await loadFlow({ completionPayload: false });
+    const nodeRun = await growth(() => nodeStream(RSS_PARTS));
+    const nodeGrowth = nodeRun.bytes;
+    if (nodeRun.result.n !== RSS_PARTS || nodeRun.result.msg.payload !== undefined) throw new Error('unexpected RSS run result');
+
+    return [
+      {
+        name: `per-part time, ${PARTS} parts (node ÷ raw SDK for-await)`,
+        value: (nodeBest * 1000) / PARTS,
+        reference: (rawBest * 1000) / PARTS,
+        unit: 'µs/part',
+        extra: `overhead ${perPartUs.toFixed(2)} µs per part (target ≤ 20 µs)`,
+        better: 'lower',
+      },
+      {
+        name: 'per-part overhead of the node',
+        value: perPartUs,
+        reference: (rawBest * 1000) / PARTS,
+        unit: 'µs',
+        target: 20,
+        targetOn: 'value',
+        better: 'lower',
+      },
+      {
+        name: `time to first message vs raw time to first part (median of ${TTFP_RUNS})`,
+        value: nodeTtfp,
+        reference: rawTtfp,
+        unit: 'ms',
+        extra: `+${(nodeTtfp - rawTtfp).toFixed(3)} ms (target ≤ +1 ms)`,
+        ratio: nodeTtfp / rawTtfp,
+        better: 'lower',
+      },
+      {
+        name: 'time to first message − raw time to first part',
+        value: nodeTtfp - rawTtfp,
+        reference: rawTtfp,
+        unit: 'ms',
+        target: 1,
+        targetOn: 'value',
+        better: 'lower',
+      },
+      {
+        name: `RSS growth over ${RSS_PARTS} parts, completion payload off (node vs raw SDK)`,
+        value: mb(nodeGrowth),
+        reference: mb(rawGrowth),
+        unit: 'MB',
+        ratio: nodeGrowth / Math.max(Math.abs(rawGrowth), 1024 * 1024),
+        extra: 'ratio against max(|raw growth|, 1 MB)',
+        target: 10,
+        targetOn: 'value',
+        better: 'lower',
+      },
+    ];
+  } finally {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    raw.destroy();
+    emu.child.kill();
+  }
+};
+
+if (require.main === module) {
+  module.exports().then((figures) => console.log(figures), (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
