@@ -1,12 +1,12 @@
 'use strict';
 // sagemaker-invoke overhead: throughput through the node at concurrency 16 ÷ the same SDK client
 // called directly at concurrency 16, and added p50 latency at concurrency 1 (node − raw), both
-// against the same emulator in the same run. The raw runs use the config node's own client, so
-// the difference is what the node adds (mapping, queue, decode, Node-RED message passing).
+// against the same emulator (in a child process) in the same run. The raw runs use the config
+// node's own client, so the difference is what the node adds (mapping, queue, decode, Node-RED
+// message passing).
 const path = require('node:path');
 const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
-
-const root = path.join(__dirname, '..');
+const { root, startEmulatorProcess, startHelper, unspyNodes } = require('./lib/support');
 const THROUGHPUT_N = 3000;
 const LATENCY_N = 600;
 const CONCURRENCY = 16;
@@ -17,13 +17,11 @@ function percentile(sorted, p) {
 }
 
 module.exports = async function invokeBench() {
-  const helper = require('node-red-node-test-helper');
-  helper.init(require.resolve('node-red'));
-  const { startEmulator } = require(path.join(root, 'dist/emulator'));
+  const red = await startHelper();
+  const { helper } = red;
   const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
   const invokeNode = require(path.join(root, 'nodes/sagemaker-invoke.js'));
-  const emu = await startEmulator({ port: 0 });
-  await new Promise((r) => helper.startServer(r));
+  const emu = await startEmulatorProcess();
   const payload = { instances: [[0.1, 0.2, 0.3, 0.4]] };
 
   async function loadFlow(concurrency) {
@@ -41,6 +39,7 @@ module.exports = async function invokeBench() {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
+    unspyNodes(red, ['inv']);
     return { inv: helper.getNode('inv'), out: helper.getNode('out'), client: helper.getNode('c1').runtimeClient() };
   }
 
@@ -134,6 +133,6 @@ module.exports = async function invokeBench() {
   } finally {
     await helper.unload();
     await new Promise((r) => helper.stopServer(r));
-    await emu.close();
+    emu.child.kill();
   }
 };

@@ -7,10 +7,9 @@
 const path = require('node:path');
 const v8 = require('node:v8');
 const vm = require('node:vm');
-const { spawn } = require('node:child_process');
 const { SageMakerRuntimeClient, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
 
-const root = path.join(__dirname, '..');
+const { root, startEmulatorProcess, startHelper, unspyNodes, median } = require('./lib/support');
 const PARTS = 10_000;
 const TTFP_RUNS = 40;
 const RSS_PARTS = 100_000;
@@ -19,31 +18,14 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 
-function startEmulatorProcess() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'dist/emulator/cli.js'), '--port', '0', '--no-auth'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (n) => n / 1024 / 1024;
 
 module.exports = async function streamBench() {
-  const helper = require('node-red-node-test-helper');
-  helper.init(require.resolve('node-red'));
+  const red = await startHelper();
+  const { helper } = red;
   const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
   const streamNode = require(path.join(root, 'nodes/sagemaker-stream.js'));
   const emu = await startEmulatorProcess();
-  await new Promise((r) => helper.startServer(r));
-  const nodeMethods = {};
-  for (const m of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) nodeMethods[m] = helper._NodePrototype[m];
   const raw = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials });
 
   async function rawStream(tokens) {
@@ -77,12 +59,7 @@ module.exports = async function streamBench() {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
-    // The test helper wraps Node.prototype methods in sinon spies that keep every call (every
-    // message): fine for tests, but it would dominate time and memory here. A deployed node has none.
-    for (const [m, fn] of Object.entries(nodeMethods)) Object.defineProperty(helper._NodePrototype, m, { value: fn, writable: true, configurable: true });
-    helper._sandbox.restore();
-    // Node-RED copies the (spied) prototype send onto each wired node when it starts.
-    helper.getNode('s').send = nodeMethods.send;
+    unspyNodes(red, ['s']);
   }
 
   function nodeStream(tokens) {
