@@ -1,0 +1,137 @@
+'use strict';
+// sagemaker-invoke-async polling cost and detection delay, 200 jobs pending at once.
+// Node: batched polling (one ListObjectsV2 per output/failure prefix per round) at a fixed
+// interval. Reference, same interval, same emulator, same run: one HeadObject per job per round
+// on the output and the failure location until one exists, then GetObject — the way the
+// SageMaker Python SDK's AsyncPredictor waits (boto3 `object_exists` waiter; v3 watches the
+// failure location too). Counted by the emulator's S3 proxy: HeadObject + ListObjectsV2 +
+// GetObject (the emulator's own PutObject of results is left out of both).
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { GetObjectCommand, HeadObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+
+const root = path.join(__dirname, '..');
+const JOBS = 200;
+const INTERVAL_MS = 500;
+// Spread of job run times (ms): 2 s … 12 s, deterministic (real async jobs take minutes).
+const delayOf = (i) => 2000 + ((i * 7919) % 10000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function s3Reads(stats) {
+  const s = stats.s3;
+  return (s.HeadObject || 0) + (s.ListObjectsV2 || 0) + (s.GetObject || 0);
+}
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+module.exports = async function asyncBench() {
+  const helper = require('node-red-node-test-helper');
+  helper.init(require.resolve('node-red'));
+  const { startEmulator } = require(path.join(root, 'dist/emulator'));
+  const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
+  const asyncNode = require(path.join(root, 'nodes/sagemaker-invoke-async.js'));
+  // Our own s3rver directory, so the moment each output landed is its file's mtime.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-bench-async-'));
+  const emu = await startEmulator({ port: 0, s3: { directory: dir } });
+  const landedAt = (loc) => {
+    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
+    const parts = m[2].split('/');
+    const base = parts.pop();
+    return fs.statSync(path.join(dir, m[1], ...parts, `${base}._S3rver_object`)).mtimeMs;
+  };
+  await new Promise((r) => helper.startServer(r));
+  try {
+    // ---- the node ----
+    const flow = [
+      { id: 'f1', type: 'tab' },
+      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
+      {
+        id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName: 'echo', endpointNameType: 'str',
+        pollInterval: String(INTERVAL_MS / 1000), maxPollInterval: String(INTERVAL_MS / 1000), wires: [[], ['out']],
+      },
+      { id: 'out', z: 'f1', type: 'helper' },
+    ];
+    await helper.load([configNode, asyncNode], flow, { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const arrived = new Map();
+    helper.getNode('out').on('input', (m) => arrived.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
+    emu.resetStats();
+    for (let i = 0; i < JOBS; i++) {
+      helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
+    }
+    while (arrived.size < JOBS) await sleep(20);
+    const nodeReads = s3Reads(emu.stats());
+    const nodeLists = emu.stats().s3.ListObjectsV2 || 0;
+    const delays = [...arrived.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b);
+    await helper.unload();
+
+    // ---- reference: per-job HeadObject polling at the same interval ----
+    const sm = new (require('@aws-sdk/client-sagemaker-runtime').SageMakerRuntimeClient)({
+      region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    // Enough sockets that every job really polls at the interval (the SDK's default is 50).
+    const s3 = new S3Client({
+      region: 'us-east-1', endpoint: emu.s3Url, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', requestHandler: { httpAgent: { maxSockets: 1000 } },
+    });
+    emu.resetStats();
+    const exists = async (loc) => {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: m[1], Key: m[2] }));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await Promise.all(
+      Array.from({ length: JOBS }, async (_, i) => {
+        const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from(JSON.stringify({ i })), ContentType: 'application/json', CustomAttributes: `delay=${delayOf(i)}` }));
+        for (;;) {
+          await sleep(INTERVAL_MS);
+          const [out, fail] = await Promise.all([exists(res.OutputLocation), exists(res.FailureLocation)]);
+          if (out || fail) {
+            const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(out ? res.OutputLocation : res.FailureLocation);
+            const got = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+            await got.Body.transformToByteArray();
+            return;
+          }
+        }
+      }),
+    );
+    const refReads = s3Reads(emu.stats());
+    sm.destroy();
+    s3.destroy();
+
+    const perJobNode = nodeReads / JOBS;
+    const perJobRef = refReads / JOBS;
+    return [
+      {
+        name: `S3 requests per completed job, ${JOBS} pending jobs, ${INTERVAL_MS} ms interval (per-job HeadObject polling ÷ node)`,
+        value: perJobNode,
+        reference: perJobRef,
+        unit: 'requests/job',
+        ratio: perJobRef / perJobNode,
+        target: 10,
+        better: 'higher',
+        extra: `node ${nodeReads} (ListObjectsV2 ${nodeLists}), reference ${refReads}`,
+      },
+      {
+        name: 'detection delay after the output lands, p95 (÷ poll interval)',
+        value: pct(delays, 0.95),
+        reference: INTERVAL_MS,
+        unit: 'ms',
+        target: 1,
+        better: 'lower',
+        extra: `median ${pct(delays, 0.5)} ms, max ${delays[delays.length - 1]} ms`,
+      },
+    ];
+  } finally {
+    await helper.unload().catch(() => {});
+    await new Promise((r) => helper.stopServer(r));
+    await emu.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+};

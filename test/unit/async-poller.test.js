@@ -1,0 +1,189 @@
+'use strict';
+const assert = require('node:assert/strict');
+const { AsyncPoller, listWanted, nextInterval, compareKeys } = require('../../dist/lib/async-poller.js');
+
+// A fake S3 (sorted keys, paged like ListObjectsV2) and a fake clock driven by the test.
+function fakeS3(pageSize = 1000) {
+  const objects = new Map(); // bucket\nkey → size
+  const calls = [];
+  return {
+    objects,
+    calls,
+    put(bucket, key, size = 1) { objects.set(`${bucket}\n${key}`, size); },
+    async list({ bucket, prefix, startAfter, continuationToken }) {
+      calls.push({ bucket, prefix, startAfter, continuationToken });
+      const keys = [...objects.keys()].filter((k) => k.startsWith(`${bucket}\n`)).map((k) => k.slice(bucket.length + 1))
+        .filter((k) => k.startsWith(prefix)).sort(compareKeys);
+      const from = continuationToken ? Number(continuationToken) : 0;
+      const after = keys.filter((k) => startAfter === undefined || compareKeys(k, startAfter) > 0);
+      const page = after.slice(from, from + pageSize);
+      return {
+        objects: page.map((key) => ({ key, size: objects.get(`${bucket}\n${key}`) })),
+        nextContinuationToken: from + pageSize < after.length ? String(from + pageSize) : undefined,
+      };
+    },
+  };
+}
+
+function fakeClock() {
+  let now = 1_000_000;
+  const timers = new Set();
+  return {
+    timers,
+    now: () => now,
+    setTimeout(fn, ms) { const t = { at: now + ms, fn }; timers.add(t); return t; },
+    clearTimeout(t) { timers.delete(t); },
+    // Advances time, running due timers and letting their promises settle.
+    async advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        const next = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+        if (!next) break;
+        now = Math.max(now, next.at);
+        timers.delete(next);
+        next.fn();
+        for (let i = 0; i < 20; i++) await Promise.resolve();
+        await new Promise((r) => setImmediate(r));
+      }
+      now = end;
+    },
+  };
+}
+
+function job(id, extra = {}) {
+  return {
+    id,
+    outputLocation: `s3://out-bucket/async-output/ep/${id}.out`,
+    failureLocation: `s3://out-bucket/async-failures/ep/${id}-error.out`,
+    startedAt: 1_000_000,
+    maxWaitMs: 60_000,
+    ...extra,
+  };
+}
+
+describe('async-poller', function () {
+  it('backs off from pollInterval to maxPollInterval and resets after activity', function () {
+    assert.equal(nextInterval(2000, 2000, 30000, 1.5, false), 3000);
+    assert.equal(nextInterval(25000, 2000, 30000, 1.5, false), 30000);
+    assert.equal(nextInterval(30000, 2000, 30000, 1.5, true), 2000);
+  });
+
+  it('checks 100 pending jobs with one ListObjectsV2 per output and failure prefix per round', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const outcomes = [];
+    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push([j.id, o]) });
+    for (let i = 0; i < 100; i++) p.add(job(`j${String(i).padStart(3, '0')}`));
+    await clock.advance(1000);
+    assert.equal(s3.calls.length, 2);
+    assert.deepEqual(s3.calls.map((c) => c.prefix).sort(), ['async-failures/ep/', 'async-output/ep/']);
+    for (let i = 0; i < 100; i += 2) s3.put('out-bucket', `async-output/ep/j${String(i).padStart(3, '0')}.out`, 7);
+    s3.put('out-bucket', 'async-failures/ep/j001-error.out', 3);
+    await clock.advance(1000);
+    assert.equal(s3.calls.length, 4);
+    assert.equal(outcomes.length, 51);
+    assert.equal(outcomes.filter(([, o]) => o.type === 'output').length, 50);
+    assert.deepEqual(outcomes.find(([id]) => id === 'j001')[1], { type: 'failure', bucket: 'out-bucket', key: 'async-failures/ep/j001-error.out', size: 3, polls: 2 });
+    assert.equal(p.size, 49);
+    p.stop();
+    assert.equal(clock.timers.size, 0);
+  });
+
+  it('reports each job once, output winning over a failure object', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const outcomes = [];
+    const p = new AsyncPoller({ pollIntervalMs: 500, maxPollIntervalMs: 500, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push([j.id, o.type]) });
+    p.add(job('a'));
+    s3.put('out-bucket', 'async-output/ep/a.out');
+    s3.put('out-bucket', 'async-failures/ep/a-error.out');
+    await clock.advance(5000);
+    assert.deepEqual(outcomes, [['a', 'output']]);
+  });
+
+  it('grows the interval while nothing arrives', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 4000, backoffFactor: 2, list: s3.list, timers: clock, onOutcome() {} });
+    p.add(job('a', { failureLocation: undefined }));
+    await clock.advance(1000); // check at +1 s
+    await clock.advance(2000); // +3 s
+    await clock.advance(4000); // +7 s
+    await clock.advance(4000); // +11 s
+    assert.equal(s3.calls.length, 4);
+    p.stop();
+  });
+
+  it('times out a job at maxWait after one last check, and not before', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const outcomes = [];
+    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 30000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+    p.add(job('a', { maxWaitMs: 2500 }));
+    await clock.advance(2400);
+    assert.equal(outcomes.length, 0);
+    await clock.advance(200);
+    assert.equal(outcomes.length, 1);
+    assert.equal(outcomes[0].type, 'timeout');
+    assert.equal(clock.timers.size, 0);
+  });
+
+  it('keeps jobs pending when a listing fails and retries next round', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    let fail = true;
+    const errors = [];
+    const outcomes = [];
+    const p = new AsyncPoller({
+      pollIntervalMs: 1000, maxPollIntervalMs: 1000, timers: clock,
+      list: async (r) => { if (fail) throw new Error('boom'); return s3.list(r); },
+      onListError: (e) => errors.push(e.message),
+      onOutcome: (j, o) => outcomes.push(o.type),
+    });
+    p.add(job('a'));
+    s3.put('out-bucket', 'async-output/ep/a.out');
+    await clock.advance(1000);
+    assert.ok(errors.length >= 1);
+    assert.equal(p.size, 1);
+    fail = false;
+    await clock.advance(1000);
+    assert.deepEqual(outcomes, ['output']);
+  });
+
+  it('resumed jobs are checked at once', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const outcomes = [];
+    const p = new AsyncPoller({ pollIntervalMs: 10000, maxPollIntervalMs: 10000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+    s3.put('out-bucket', 'async-output/ep/a.out');
+    p.add(job('a'), true);
+    await clock.advance(0);
+    assert.deepEqual(outcomes, ['output']);
+  });
+
+  it('pages through a busy prefix from just before the first wanted key and stops after the last', async function () {
+    const s3 = fakeS3(10);
+    for (let i = 0; i < 100; i++) s3.put('b', `p/${String(i).padStart(3, '0')}.out`);
+    const ac = new AbortController();
+    const r = await listWanted(s3.list, 'b', 'p/', new Set(['p/050.out', 'p/075.out', 'p/200.out']), ac.signal);
+    assert.deepEqual([...r.found.keys()].sort(), ['p/050.out', 'p/075.out']);
+    assert.equal(s3.calls[0].startAfter, 'p/050.ou');
+    assert.equal(r.calls, 5); // keys 050…099 in pages of 10
+    s3.calls.length = 0;
+    const r2 = await listWanted(s3.list, 'b', 'p/', new Set(['p/010.out', 'p/012.out']), ac.signal);
+    assert.equal(r2.found.size, 2);
+    assert.equal(r2.calls, 1);
+  });
+
+  it('groups by directory: jobs under different output paths get their own listing', async function () {
+    const s3 = fakeS3();
+    const clock = fakeClock();
+    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome() {} });
+    p.add(job('a', { failureLocation: undefined }));
+    p.add(job('b', { outputLocation: 's3://out-bucket/other/b.out', failureLocation: undefined }));
+    p.add(job('c', { outputLocation: 's3://out-bucket/other/c.out', failureLocation: undefined }));
+    await clock.advance(1000);
+    assert.deepEqual(s3.calls.map((c) => c.prefix).sort(), ['async-output/ep/', 'other/']);
+    p.stop();
+  });
+});
