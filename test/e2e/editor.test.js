@@ -1,0 +1,396 @@
+'use strict';
+// The real Node-RED editor in Chromium, driven like a user: palette, drag and drop, edit forms,
+// deploy, inject, debug sidebar, help, export. Against the demo (scripts/start.js: emulator +
+// Node-RED with every example) in a child process. The steps build on each other (one page);
+// each saves screenshots under test-output/screenshots/.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, root } = require('./harness');
+
+const WORKERS = ['sagemaker-invoke', 'sagemaker-stream', 'sagemaker-invoke-async'];
+const TYPES = ['sagemaker-config', ...WORKERS];
+const MODULE = require('../../package.json').name;
+// A key pair the e2e emulator accepts; distinctive so a leak into an export is found.
+const KEY_ID = 'AKIAE2EKEYID7Q3X';
+const SECRET = 'S3cr3t-e2e-XYZ';
+const CONFIG_NAME = 'e2e emulator';
+
+/** The first paragraph of a node's help file, as plain text. */
+function helpFirstParagraph(type) {
+  const html = fs.readFileSync(path.join(root, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
+  const m = /<p>([\s\S]*?)<\/p>/i.exec(html);
+  assert.ok(m, `nodes/locales/en-US/${type}.html has no <p> paragraph`);
+  return m[1].replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const squash = (s) => s.replace(/\s+/g, ' ').trim();
+
+describe('editor in Chromium (e2e)', function () {
+  this.timeout(60000);
+  let demo;
+  let browser;
+  let page;
+  let userDir;
+  const pageErrors = [];
+  let flowTab; // the tab the test builds its own flow on
+  let invokeId;
+  let configId;
+
+  before(async function () {
+    requireBrowser(this);
+    this.timeout(120000);
+    resetScreenshots();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-e2e-userdir-'));
+    [demo, browser] = await Promise.all([
+      startDemoProcess({
+        port: 0,
+        emulatorPort: 0,
+        userDir,
+        quiet: true,
+        emulator: { credentials: [{ accessKeyId: KEY_ID, secretAccessKey: SECRET }] },
+        // No palette catalogue download: the tests run offline.
+        settings: { editorTheme: { palette: { catalogues: [] } } },
+      }),
+      launchBrowser(),
+    ]);
+    page = browser.page;
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(demo.url);
+    await page.waitForSelector('#red-ui-palette .red-ui-palette-node[data-palette-type="inject"]', { timeout: 30000 });
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.workspaces && RED.workspaces.active());
+    await screenshot(page, 'editor-loaded');
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (demo) await demo.close();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  async function chartBox() {
+    return page.locator('#red-ui-workspace-chart').boundingBox();
+  }
+
+  /** Drags a palette entry onto the workspace at (x, y) of the chart; returns the new node's id. */
+  async function dragFromPalette(type, x, y) {
+    const src = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+    await src.scrollIntoViewIfNeeded();
+    const s = await src.boundingBox();
+    const c = await chartBox();
+    const before = await page.evaluate((t) => RED.nodes.filterNodes({ type: t }).map((n) => n.id), type);
+    await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(s.x + s.width / 2 + 30, s.y + s.height / 2, { steps: 5 });
+    await page.mouse.move(c.x + x, c.y + y, { steps: 15 });
+    await page.mouse.up();
+    const after = await page.evaluate((t) => RED.nodes.filterNodes({ type: t }).map((n) => n.id), type);
+    const added = after.filter((id) => !before.includes(id));
+    assert.equal(added.length, 1, `dragging ${type} from the palette added ${added.length} nodes`);
+    return added[0];
+  }
+
+  /** Draws a wire with the mouse from a node's output port to another's input port. */
+  async function wire(from, to) {
+    const out = await page.locator(`[id="${from}"] .red-ui-flow-port-output`).first().boundingBox();
+    const inp = await page.locator(`[id="${to}"] .red-ui-flow-port-input`).first().boundingBox();
+    await page.mouse.move(out.x + out.width / 2, out.y + out.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(inp.x + inp.width / 2, inp.y + inp.height / 2, { steps: 10 });
+    await page.mouse.up();
+    const linked = await page.evaluate(([a, b]) => RED.nodes.filterLinks({ source: { id: a }, target: { id: b } }).length, [from, to]);
+    assert.equal(linked, 1, `no wire from ${from} to ${to}`);
+  }
+
+  /** Waits until the topmost edit tray has finished sliding in. */
+  async function trayOpened() {
+    await page.waitForFunction(() => {
+      const trays = document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
+      const t = trays[trays.length - 1];
+      if (!t) return false;
+      const left = t.getBoundingClientRect().left;
+      const stable = window.__trayLeft === left;
+      window.__trayLeft = left;
+      return stable;
+    }, null, { polling: 100 });
+  }
+
+  async function deploy() {
+    await page.click('#red-ui-header-button-deploy');
+    // A confirmation dialog here means invalid or unknown nodes in the flows.
+    const confirm = page.locator('.red-ui-editor-dialog:visible, #red-ui-deploy-dialog-confirm-deploy-deploy:visible');
+    const done = page.waitForSelector('#red-ui-header-button-deploy.disabled', { state: 'attached', timeout: 15000 });
+    const which = await Promise.race([done.then(() => 'deployed'), confirm.first().waitFor({ timeout: 15000 }).then(() => 'confirm')]);
+    if (which === 'confirm') {
+      const text = squash(await page.locator('.ui-dialog:visible').first().innerText());
+      await screenshot(page, 'deploy-confirm');
+      assert.fail(`deploying asked for confirmation: ${text}`);
+    }
+  }
+
+  async function openSidebar(tab) {
+    await page.click(`#red-ui-tab-${tab}-link-button`);
+    await page.waitForSelector(`#red-ui-tab-${tab}.active`, { state: 'attached' });
+  }
+
+  async function clearDebug() {
+    await openSidebar('debug');
+    await page.click('#red-ui-sidebar-debug-clear');
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length === 0);
+  }
+
+  // A failed step must not leave a dialog open over the next test's clicks.
+  afterEach(async function () {
+    if (!page) return;
+    for (let i = 0; i < 3 && (await page.locator('#red-ui-editor-stack .red-ui-tray, .ui-dialog:visible').count()) > 0; i++) {
+      const cancel = page.locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, .ui-dialog:visible button:has-text("Cancel"), .ui-dialog:visible button:has-text("Close")').first();
+      if ((await cancel.count()) > 0) await cancel.click().catch(() => {});
+      else await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+    }
+  });
+
+  // --- tests ---------------------------------------------------------------------------------
+
+  it('shows invoke, stream and async nodes in the palette under AWS, each with its own SVG icon', async function () {
+    const icons = [];
+    for (const type of WORKERS) {
+      const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+      assert.equal(await entry.count(), 1, `${type} is not in the palette (listed in package.json node-red.nodes?)`);
+      await entry.scrollIntoViewIfNeeded();
+      assert.ok(await entry.isVisible(), `${type} is not in the palette`);
+      const category = await entry.evaluate((el) => el.closest('.red-ui-palette-category').querySelector('.red-ui-palette-header span').textContent);
+      assert.equal(category.trim().toLowerCase(), 'aws', `${type} is in category ${category}`);
+      const label = squash(await entry.locator('.red-ui-palette-label').innerText());
+      assert.ok(label && !label.includes(type.replace('sagemaker-', 'sagemaker ')), `${type} shows no palette label of its own (${label})`);
+      const icon = await entry.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon');
+      assert.equal(icon, `icons/${MODULE}/${type}.svg`);
+      const res = await page.request.get(new URL(icon, demo.url).href);
+      assert.equal(res.status(), 200, `icon ${icon} is not served`);
+      const svg = await res.text();
+      assert.match(svg, /<svg[\s>]/, `icon ${icon} is not an SVG`);
+      icons.push(svg);
+    }
+    assert.equal(new Set(icons).size, icons.length, 'the node icons are not distinct');
+    assert.equal(await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="sagemaker-config"]').count(), 0, 'the config node is in the palette');
+    await page.locator('#red-ui-palette-search input').pressSequentially('sagemaker');
+    await page.waitForTimeout(300); // the palette filter is debounced
+    await screenshot(page, 'palette-aws', page.locator('#red-ui-palette'));
+    await page.locator('#red-ui-palette-search input').fill('');
+    await page.locator('#red-ui-palette-search input').press('Backspace');
+  });
+
+  it('configures a dragged sagemaker-invoke with a new sagemaker-config, deploys, and shows the answer in the debug sidebar', async function () {
+    // A new, empty tab for our own flow.
+    await page.click('.red-ui-tab-button.red-ui-tabs-add a');
+    flowTab = await page.evaluate(() => RED.workspaces.active());
+    invokeId = await dragFromPalette('sagemaker-invoke', 330, 120);
+    await screenshot(page, 'invoke-dropped');
+
+    await page.dblclick(`[id="${invokeId}"] .red-ui-flow-node`);
+    await page.waitForSelector('#node-input-config', { state: 'attached' });
+    await trayOpened();
+    await screenshot(page, 'invoke-form-new');
+
+    // Node-RED 4 has a "+" (add a config node) beside the select; 3.x a pencil on "Add new…".
+    if ((await page.locator('#node-input-btn-config-add').count()) > 0) {
+      await page.click('#node-input-btn-config-add');
+    } else {
+      await page.selectOption('#node-input-config', '_ADD_');
+      await page.click('#node-input-lookup-config');
+    }
+    await page.waitForSelector('#node-config-input-credentialType');
+    await trayOpened();
+    await page.fill('#node-config-input-name', CONFIG_NAME);
+    await page.fill('#node-config-input-region', 'us-east-1');
+    await page.selectOption('#node-config-input-credentialType', 'keys');
+    await page.fill('#node-config-input-accessKeyId', KEY_ID);
+    await page.fill('#node-config-input-secretAccessKey', SECRET);
+    assert.equal(await page.getAttribute('#node-config-input-secretAccessKey', 'type'), 'password');
+    if (!(await page.isVisible('#node-config-input-endpoint'))) await page.click('#sagemaker-config-advanced-toggle');
+    await page.fill('#node-config-input-endpoint', demo.emulatorUrl);
+    if (await page.isVisible('#sagemaker-config-test')) {
+      await page.click('#sagemaker-config-test');
+      await page.waitForFunction(() => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''), null, { timeout: 15000 });
+      const result = await page.textContent('#sagemaker-config-test-result');
+      await screenshot(page, 'config-form-tested');
+      assert.match(result, /123456789012/, `Test connection did not report the emulator's account: ${result}`);
+    } else {
+      await screenshot(page, 'config-form');
+    }
+    await page.click('#node-config-dialog-ok');
+    await page.waitForSelector('#node-config-input-credentialType', { state: 'detached' });
+
+    // Endpoint name is a TypedInput: the original input is hidden, the visible one follows it.
+    await page.locator('#node-input-endpointName + .red-ui-typedInput-container input.red-ui-typedInput-input').pressSequentially('echo');
+    await screenshot(page, 'invoke-form-configured');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-input-config', { state: 'detached' });
+
+    const node = await page.evaluate((id) => {
+      const n = RED.nodes.node(id);
+      const c = RED.nodes.node(n.config);
+      return { label: RED.utils.getNodeLabel(n), endpointName: n.endpointName, config: n.config, configType: c && c.type, configName: c && c.name, valid: n.valid };
+    }, invokeId);
+    configId = node.config;
+    assert.equal(node.configType, 'sagemaker-config');
+    assert.equal(node.configName, CONFIG_NAME);
+    assert.equal(node.endpointName, 'echo');
+    assert.equal(node.valid, true, 'the configured invoke node is flagged invalid');
+    assert.match(node.label, /echo/, `the node label does not show the endpoint name: ${node.label}`);
+
+    // Inject and debug through Import (clipboard JSON), wired to the invoke node with the mouse.
+    const probe = [
+      { id: 'e2e0inject000001', type: 'inject', z: flowTab, name: 'e2e probe', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '{"sensor":"e2e-probe","value":42}', payloadType: 'json', x: 0, y: 0, wires: [] },
+      { id: 'e2e0debug0000001', type: 'debug', z: flowTab, name: 'e2e answer', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 560, y: 0, wires: [] },
+    ];
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-import');
+    await page.fill('#red-ui-clipboard-dialog-import-text', JSON.stringify(probe));
+    await page.press('#red-ui-clipboard-dialog-import-text', 'End'); // validation runs on keyup
+    await page.click('#red-ui-clipboard-dialog-ok');
+    const c = await chartBox();
+    await page.mouse.move(c.x + 100, c.y + 220, { steps: 5 });
+    await page.mouse.click(c.x + 100, c.y + 220);
+    const ids = await page.evaluate((z) => ({
+      inject: RED.nodes.filterNodes({ z, type: 'inject' }).find((n) => n.name === 'e2e probe').id,
+      debug: RED.nodes.filterNodes({ z, type: 'debug' }).find((n) => n.name === 'e2e answer').id,
+    }), flowTab);
+    await wire(ids.inject, invokeId);
+    await wire(invokeId, ids.debug);
+    await screenshot(page, 'flow-wired');
+
+    await deploy();
+    await clearDebug();
+    await screenshot(page, 'deployed');
+    await page.click(`[id="${ids.inject}"] .red-ui-flow-node-button`);
+    const msg = page.locator(`.red-ui-debug-msg-node-${ids.debug}`).first();
+    await msg.waitFor({ timeout: 15000 });
+    // A whole-msg debug shows a collapsed `object`: open it, then payload and sagemaker.
+    if ((await msg.locator('.red-ui-debug-msg-top-level.collapsed').count()) > 0) {
+      await msg.locator('.red-ui-debug-msg-object-handle').first().click();
+    }
+    for (const key of ['payload', 'sagemaker']) {
+      await msg.locator('.red-ui-debug-msg-object-key:visible', { hasText: new RegExp(`^${key}$`) }).first().click();
+    }
+    await msg.locator('text=e2e-probe').first().waitFor();
+    const text = squash(await msg.innerText());
+    await screenshot(page, 'debug-answer');
+    assert.match(text, /e2e-probe/, `the debug sidebar does not show the echoed payload: ${text}`);
+    assert.match(text, /value: 42/);
+    assert.match(text, /endpointName: "echo"/);
+    const stats = await demo.stats();
+    assert.ok((stats.requests.InvokeEndpoint || 0) >= 1, 'the emulator saw no InvokeEndpoint');
+  });
+
+  it('lists the new sagemaker-config in the configuration nodes sidebar', async function () {
+    assert.ok(configId, 'needs the config node of the previous test');
+    await openSidebar('config');
+    const entry = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config:visible', { hasText: CONFIG_NAME });
+    await entry.first().waitFor();
+    const types = await page.locator('#red-ui-sidebar-content li.red-ui-palette-node-config-type:visible').allInnerTexts();
+    assert.ok(types.includes('sagemaker-config'), `config sidebar lists types ${types.join(', ')}`);
+    await screenshot(page, 'config-sidebar');
+  });
+
+  it('shows the stream example sending parts to the debug sidebar', async function () {
+    const target = await page.evaluate(() => {
+      const streams = RED.nodes.filterNodes({ type: 'sagemaker-stream' }).filter((n) => !/flaky/.test(n.endpointName || ''));
+      for (const s of streams) {
+        // An inject node upstream of the stream node, on the same tab.
+        const seen = new Set();
+        let frontier = [s.id];
+        while (frontier.length) {
+          const next = [];
+          for (const id of frontier) {
+            for (const l of RED.nodes.filterLinks({ target: { id } })) {
+              if (seen.has(l.source.id)) continue;
+              seen.add(l.source.id);
+              if (l.source.type === 'inject') return { tab: s.z, inject: l.source.id, stream: s.id };
+              next.push(l.source.id);
+            }
+          }
+          frontier = next;
+        }
+      }
+      return null;
+    });
+    assert.ok(target, 'no example has an inject node wired to a sagemaker-stream node');
+    await page.click(`#red-ui-tab-${target.tab.replace(/\./g, '-')} a`);
+    await page.waitForFunction((z) => RED.workspaces.active() === z, target.tab);
+    await clearDebug();
+    await screenshot(page, 'stream-example');
+    await page.click(`[id="${target.inject}"] .red-ui-flow-node-button`);
+    // Debug nodes on the example's tab; at least a few parts plus the completion message.
+    const fromTab = await page.evaluate((z) => RED.nodes.filterNodes({ z, type: 'debug' }).map((n) => n.id), target.tab);
+    const selector = fromTab.map((id) => `.red-ui-debug-msg-node-${id}`).join(', ');
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 3, selector, { timeout: 20000 });
+    await page.waitForTimeout(1000); // let the rest of the stream arrive for the screenshot
+    await screenshot(page, 'stream-parts');
+    const count = await page.locator(selector).count();
+    assert.ok(count >= 3, `only ${count} debug messages from the stream example`);
+  });
+
+  for (const type of TYPES) {
+    it(`shows the help of ${type} in the help sidebar`, async function () {
+      const expected = helpFirstParagraph(type);
+      await openSidebar('help');
+      const label = await page.evaluate((t) => {
+        const d = RED.nodes.getType(t);
+        const l = typeof d.paletteLabel === 'function' ? d.paletteLabel.call(d) : d.paletteLabel;
+        return l || t;
+      }, type);
+      const item = page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: label });
+      if ((await item.count()) === 0) {
+        await page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: MODULE }).first().click();
+      }
+      await item.first().click();
+      const panel = page.locator('#red-ui-sidebar-content .red-ui-help:visible', { hasText: expected.slice(0, 40) }).first();
+      await panel.waitFor();
+      const help = squash(await panel.innerText());
+      await screenshot(page, `help-${type}`);
+      assert.ok(help.includes(expected), `the help sidebar for ${type} lacks its first paragraph:\n  expected: ${expected}\n  shown: ${help.slice(0, 300)}`);
+      for (const section of type === 'sagemaker-config' ? [] : ['Inputs', 'Outputs', 'Details']) {
+        assert.ok(help.includes(section), `the help of ${type} has no ${section} section`);
+      }
+    });
+  }
+
+  it('exports the flows without the config node\'s access key or secret', async function () {
+    assert.ok(configId, 'needs the config node of the earlier test');
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-export');
+    await page.click('#red-ui-clipboard-dialog-export-rng-full');
+    await page.locator('.ui-dialog:visible .red-ui-tab a', { hasText: /^JSON$/ }).click();
+    await page.click('#red-ui-clipboard-dialog-export-fmt-full');
+    await page.waitForSelector('#red-ui-clipboard-dialog-export-text:visible');
+    await screenshot(page, 'export-dialog');
+    // The text Download and Copy to clipboard hand out.
+    const exported = await page.inputValue('#red-ui-clipboard-dialog-export-text');
+    await page.click('.ui-dialog:visible button:has-text("Cancel")');
+    const nodes = JSON.parse(exported);
+    const config = nodes.find((n) => n.id === configId);
+    assert.ok(config, 'the export lacks the config node');
+    assert.equal(config.credentialType, 'keys');
+    for (const secret of [SECRET, KEY_ID]) {
+      assert.ok(!exported.includes(secret), `the export contains ${secret}`);
+    }
+    // Nor what the runtime stored: flows.json on disk, and the admin API's flows.
+    const res = await page.request.get(new URL('flows', demo.url).href);
+    const served = await res.text();
+    const onDisk = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
+    const credFile = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
+    for (const secret of [SECRET, KEY_ID]) {
+      assert.ok(!served.includes(secret), `GET /flows contains ${secret}`);
+      assert.ok(!onDisk.includes(secret), `flows.json contains ${secret}`);
+      assert.ok(!credFile.includes(secret), `flows_cred.json holds ${secret} unencrypted`);
+    }
+  });
+
+  it('loads the editor with no script errors', function () {
+    assert.deepEqual(pageErrors, []);
+  });
+});
