@@ -107,6 +107,11 @@ export function createServer(core: Core): http.Server {
       if (state.options.verbose) core.log(`${req.method} ${req.url} ${operation} → ${res.statusCode} (${Date.now() - started} ms)`);
     });
     const fail = (err: unknown): void => {
+      // The client went away mid-request (truncated upload, reset): nobody to answer, nothing to log.
+      if (!(err instanceof ApiError) && (res.destroyed || !res.socket || res.socket.destroyed)) {
+        res.destroy();
+        return;
+      }
       const apiErr =
         err instanceof ApiError ? err : new ApiError(500, 'InternalFailure', 'An internal failure occurred while processing the request.');
       if (!(err instanceof ApiError)) core.log(`internal error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);

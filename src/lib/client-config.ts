@@ -7,8 +7,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { validateIotSettings } from './iot-credentials';
 
-export type CredentialType = 'chain' | 'keys' | 'profile';
+export type CredentialType = 'chain' | 'keys' | 'profile' | 'iot';
 export type RetryMode = 'standard' | 'adaptive';
 
 /** The raw node definition as Node-RED hands it over (any property may be missing or a string). */
@@ -26,12 +27,35 @@ export interface RawSettings {
   timeout?: unknown;
   maxAttempts?: unknown;
   retryMode?: unknown;
+  iotCredentialEndpoint?: unknown;
+  iotRoleAlias?: unknown;
+  iotThingName?: unknown;
+  iotCertFile?: unknown;
+  iotKeyFile?: unknown;
+  iotCaFile?: unknown;
 }
 
 export interface RawCredentials {
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
+  /** credentialType iot: pasted PEM (used instead of the matching file path). */
+  iotCert?: string;
+  iotKey?: string;
+  iotCa?: string;
+}
+
+/** credentialType iot: what fromIotCertificate (iot-credentials.ts) needs. */
+export interface IotConfig {
+  endpoint: string;
+  roleAlias: string;
+  thingName?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
 }
 
 export interface StaticKeys {
@@ -52,6 +76,7 @@ export interface ConfigSettings {
   credentialType: CredentialType;
   profile?: string;
   keys?: StaticKeys;
+  iot?: IotConfig;
   assumeRole?: AssumeRoleSettings;
   endpoint?: string;
   s3Endpoint?: string;
@@ -67,6 +92,7 @@ export type ProblemCode =
   | 'credentialType'
   | 'keysMissing'
   | 'profileMissing'
+  | 'iot'
   | 'roleArn'
   | 'externalId'
   | 'roleSessionName'
@@ -104,9 +130,10 @@ const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 export const PROBLEM_TEXTS: Record<ProblemCode | 'missing' | 'unusable', string> = {
   region: 'Region "__value__" is not a region name such as us-east-1',
   endpoint: '__field__ must be an http:// or https:// URL without user name or password: __value__',
-  credentialType: 'Credential type "__value__" is not supported (use chain, keys or profile)',
+  credentialType: 'Credential type "__value__" is not supported (use chain, keys, profile or iot)',
   keysMissing: 'Credential type "keys" needs an access key ID and a secret access key',
   profileMissing: 'Credential type "profile" needs a profile name',
+  iot: 'AWS IoT certificate: __reason__',
   roleArn: 'Role ARN "__value__" is not an IAM role ARN such as arn:aws:iam::123456789012:role/name',
   externalId: 'External ID must be 2–1224 characters of letters, digits and +=,.@:/-',
   roleSessionName: 'Role session name "__value__" must be 2–64 characters of letters, digits and +=,.@_-',
@@ -174,12 +201,13 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
 
   const credentialType = blankToUndefined(raw.credentialType) ?? 'chain';
   // Extension point: credentialType `iot` (SPEC §2) is added here and in credentials.ts.
-  if (credentialType !== 'chain' && credentialType !== 'keys' && credentialType !== 'profile') {
+  if (credentialType !== 'chain' && credentialType !== 'keys' && credentialType !== 'profile' && credentialType !== 'iot') {
     return problem('credentialType', { value: credentialType });
   }
 
   let keys: StaticKeys | undefined;
   let profile: string | undefined;
+  let iot: IotConfig | undefined;
   if (credentialType === 'keys') {
     const accessKeyId = blankToUndefined(creds.accessKeyId);
     const secretAccessKey = blankToUndefined(creds.secretAccessKey);
@@ -188,6 +216,10 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
   } else if (credentialType === 'profile') {
     profile = blankToUndefined(raw.profile);
     if (!profile) return problem('profileMissing');
+  } else if (credentialType === 'iot') {
+    const parsedIot = parseIot(raw, creds);
+    if (typeof parsedIot === 'string') return problem('iot', { reason: parsedIot });
+    iot = parsedIot;
   }
 
   let assumeRole: AssumeRoleSettings | undefined;
@@ -234,6 +266,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
       credentialType,
       profile,
       keys,
+      iot,
       assumeRole,
       endpoint: urls.endpoint,
       s3Endpoint: urls.s3Endpoint,
@@ -243,6 +276,35 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
       retryMode,
     },
   };
+}
+
+/** credentialType iot: PEM text from the credentials wins over the file path of the same item. */
+function parseIot(raw: RawSettings, creds: RawCredentials): IotConfig | string {
+  const c: IotConfig = {
+    endpoint: blankToUndefined(raw.iotCredentialEndpoint) ?? '',
+    roleAlias: blankToUndefined(raw.iotRoleAlias) ?? '',
+    thingName: blankToUndefined(raw.iotThingName),
+  };
+  for (const [item, file] of [
+    ['cert', 'iotCertFile'],
+    ['key', 'iotKeyFile'],
+    ['ca', 'iotCaFile'],
+  ] as const) {
+    const pem = blankToUndefined(creds[item === 'cert' ? 'iotCert' : item === 'key' ? 'iotKey' : 'iotCa']);
+    if (pem) c[item] = pem;
+    else {
+      const path = blankToUndefined(raw[file]);
+      if (path) c[`${item}File`] = path;
+    }
+  }
+  const reason = validateIotSettings({
+    endpoint: c.endpoint,
+    roleAlias: c.roleAlias,
+    thingName: c.thingName,
+    hasCert: !!(c.cert || c.certFile),
+    hasKey: !!(c.key || c.keyFile),
+  });
+  return reason ?? c;
 }
 
 /** `node-red-<node id>`, cut to the 64 characters STS allows, characters STS rejects replaced. */

@@ -6,6 +6,7 @@
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ConfigSettings } from './client-config';
+import { fromIotCertificate } from './iot-credentials';
 import { stsEndpointFor } from './client-config';
 
 /** Refresh this long before temporary credentials expire (the SDK's own providers use 5 min). */
@@ -69,7 +70,10 @@ export function baseCredentialProvider(settings: ConfigSettings): AwsCredentialI
     }
     case 'chain':
       return fromNodeProviderChain();
-    // Extension point: `iot` (AWS IoT credentials provider over mutual TLS) goes here.
+    case 'iot': {
+      if (!settings.iot) throw new Error('credential type iot without IoT settings');
+      return fromIotCertificate(settings.iot);
+    }
     default: {
       const unknown: never = settings.credentialType;
       throw new Error(`Unsupported credential type ${String(unknown)}`);

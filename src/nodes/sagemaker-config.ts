@@ -25,7 +25,7 @@ import type { Node, NodeDef, RED } from './red';
 
 /** Node-RED's placeholder for a stored password that the editor does not see. */
 const PASSWORD_PLACEHOLDER = '__PWRD__';
-const CREDENTIAL_FIELDS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+const CREDENTIAL_FIELDS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'iotCert', 'iotKey', 'iotCa'] as const;
 const SETTING_FIELDS = [
   'region',
   'credentialType',
@@ -39,6 +39,12 @@ const SETTING_FIELDS = [
   'timeout',
   'maxAttempts',
   'retryMode',
+  'iotCredentialEndpoint',
+  'iotRoleAlias',
+  'iotThingName',
+  'iotCertFile',
+  'iotKeyFile',
+  'iotCaFile',
 ] as const;
 
 interface ConfigNodeState extends Node {
@@ -147,6 +153,10 @@ export = function (RED: RED) {
       accessKeyId: { type: 'text' },
       secretAccessKey: { type: 'password' },
       sessionToken: { type: 'password' },
+      // PEM pasted in the editor (credentialType iot); the key never goes back to the editor.
+      iotCert: { type: 'text' },
+      iotKey: { type: 'password' },
+      iotCa: { type: 'text' },
     },
   });
 
@@ -168,7 +178,7 @@ export = function (RED: RED) {
       if (v === PASSWORD_PLACEHOLDER || v === undefined) creds[f] = deployedCreds[f];
       else creds[f] = typeof v === 'string' ? v : undefined;
     }
-    const secrets = [creds.secretAccessKey, creds.sessionToken];
+    const secrets = [creds.secretAccessKey, creds.sessionToken, creds.iotKey];
 
     const parsed = parseSettings(raw, creds);
     if (!parsed.ok) return { ok: false, error: configText(RED, parsed.problem.code, parsed.problem.params) };

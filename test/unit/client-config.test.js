@@ -78,9 +78,22 @@ describe('client-config: parseSettings', function () {
     assert.equal(ok({ credentialType: 'profile', profile: 'dev' }).profile, 'dev');
   });
 
-  it('rejects an unknown credential type (iot is not available yet)', function () {
+  it('rejects an unknown credential type', function () {
     assert.equal(bad({ credentialType: 'magic' }).code, 'credentialType');
-    assert.equal(bad({ credentialType: 'iot' }).code, 'credentialType');
+  });
+
+  it('iot: validates endpoint, role alias and certificate; PEM credentials win over file paths', function () {
+    const raw = { credentialType: 'iot', iotCredentialEndpoint: 'abc.credentials.iot.us-east-1.amazonaws.com', iotRoleAlias: 'alias' };
+    const p = bad({ ...raw, iotRoleAlias: '' }, { iotCert: 'C', iotKey: 'K' });
+    assert.equal(p.code, 'iot');
+    assert.match(p.message, /^AWS IoT certificate: IoT role alias is required/);
+    assert.match(bad(raw, { iotCert: 'C' }).message, /private key is required/);
+    const s = ok({ ...raw, iotThingName: 'thing', iotCertFile: '/c.pem', iotKeyFile: '/k.pem', iotCaFile: ' ' }, { iotKey: 'KEYPEM' });
+    assert.deepEqual(s.iot, {
+      endpoint: 'abc.credentials.iot.us-east-1.amazonaws.com', roleAlias: 'alias', thingName: 'thing', certFile: '/c.pem', key: 'KEYPEM',
+    });
+    // The key never shows in a problem text.
+    assert.ok(!bad({ ...raw, iotCredentialEndpoint: 'http://x' }, { iotCert: 'C', iotKey: 'KEYPEM' }).message.includes('KEYPEM'));
   });
 
   it('assume role: validates the ARN, external id and session name; defaults the session name from the node id', function () {
