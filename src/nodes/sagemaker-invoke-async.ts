@@ -22,6 +22,7 @@ import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payloa
 import { mapRequest, validateSettings, type RequestSettings } from '../lib/request';
 import { formatS3Uri, inputTargetProblem, keyProblem, parseS3Uri } from '../lib/s3-location';
 import { busy, failed, ok } from '../lib/status';
+import { translator } from './i18n';
 import { attachConfig } from './config-api';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
@@ -100,20 +101,7 @@ function fromJsonCopy(value: unknown): NodeMessage {
 }
 
 export = function (RED: RED) {
-  // In node-red-node-test-helper RED._ returns the key; fall back to English there.
-  const t = (key: string, fallback: string, subs: Record<string, unknown> = {}): string => {
-    const full = `sagemaker-invoke-async.${key}`;
-    let s: unknown;
-    try {
-      s = RED._(full, subs);
-    } catch {
-      s = undefined;
-    }
-    if (typeof s !== 'string' || s === '' || s === full) {
-      return fallback.replace(/__(\w+)__/g, (_m, k: string) => String(subs[k] ?? ''));
-    }
-    return s;
-  };
+  const t = translator(RED, 'sagemaker-invoke-async');
 
   function parseSettings(n: NodeDef): AsyncSettings {
     const inputBucket = blank(n.inputBucket) ? '' : String(n.inputBucket).trim();
@@ -173,15 +161,15 @@ export = function (RED: RED) {
 
     const persist = (): void => {
       store.set('pending', { ...pending }, undefined, (err) => {
-        if (err) node.warn(t('warn.persist', 'could not save pending jobs: __message__', { message: err.message }));
+        if (err) node.warn(t('warn.persist', { message: err.message }));
       });
     };
 
     const showStatus = (): void => {
       if (setupError) return;
       const n = Object.keys(pending).length;
-      if (n > 0) node.status(busy(t('status.pending', '__count__ pending', { count: n })));
-      else if (inFlight > 0) node.status(busy(t('status.sending', 'sending')));
+      if (n > 0) node.status(busy(t('status.pending', { count: n })));
+      else if (inFlight > 0) node.status(busy(t('status.sending')));
       else node.status({});
     };
 
@@ -205,7 +193,7 @@ export = function (RED: RED) {
               void finish(job, outcome);
             },
             onListError: (err, bucket, prefix) => {
-              node.warn(t('warn.list', 'checking s3://__bucket__/__prefix__ failed, will retry: __message__', { bucket, prefix, message: (err as Error).message }));
+              node.warn(t('warn.list', { bucket, prefix, message: (err as Error).message }));
             },
           })
         : undefined;
@@ -308,7 +296,7 @@ export = function (RED: RED) {
           l.send([null, msg]);
           l.done();
         } else node.send([null, msg]);
-        if (Object.keys(pending).length === 0) node.status(ok(t('status.done', 'done')));
+        if (Object.keys(pending).length === 0) node.status(ok(t('status.done')));
       } catch (err) {
         if (closing) return; // stays in context; the next start resumes it
         const e = err as Error;
@@ -317,7 +305,7 @@ export = function (RED: RED) {
           return;
         }
         // Reading the object failed (network, permissions): look again next round.
-        node.warn(t('warn.read', 'reading the result of __id__ failed, will retry: __message__', { id: stored.inferenceId, message: e.message }));
+        node.warn(t('warn.read', { id: stored.inferenceId, message: e.message }));
         watch(id, stored, false);
       }
     }
@@ -326,7 +314,7 @@ export = function (RED: RED) {
     if (poller) {
       store.get('pending', undefined, (err, value) => {
         if (err) {
-          node.warn(t('warn.restore', 'could not read pending jobs: __message__', { message: err.message }));
+          node.warn(t('warn.restore', { message: err.message }));
           return;
         }
         if (closing || !value || typeof value !== 'object') return;
@@ -436,7 +424,7 @@ export = function (RED: RED) {
         try {
           copy = toJsonCopy(msg);
         } catch (e) {
-          node.warn(t('warn.serialise', 'message cannot be stored (__message__); this job will not survive a restart', { message: (e as Error).message }));
+          node.warn(t('warn.serialise', { message: (e as Error).message }));
           copy = { _msgid: msg._msgid };
         }
         const job: StoredJob = {

@@ -8,6 +8,7 @@ import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payloa
 import { FIELDS_BY_OPERATION, mapRequest, validateEndpointName, validateSettings, type MappedRequest, type RequestSettings } from '../lib/request';
 import { busy, failed, formatDuration, ok } from '../lib/status';
 import { WorkQueue } from '../lib/work-queue';
+import { translator } from './i18n';
 import { attachConfig } from './config-api';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
@@ -17,11 +18,6 @@ const DEFAULT_QUEUE_SIZE = 1000;
 const STATUS_INTERVAL_MS = 250; // status updates are throttled: each one is pushed to every open editor
 const ERROR_STATUS_MS = 3000;
 const ENDPOINT_TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
-
-const ENGLISH = {
-  'status.busy': '__inFlight__ in flight · __queued__ queued',
-  'errors.queueFull': 'Queue full: __queueSize__ messages already wait behind __concurrency__ in flight; raise Queue size or Concurrency, or slow the flow down',
-};
 
 type Middleware = Parameters<InvokeEndpointCommand['middlewareStack']['add']>[0];
 
@@ -41,13 +37,7 @@ export = function (RED: RED) {
   function SageMakerInvokeNode(this: Node, n: NodeDef) {
     RED.nodes.createNode(this, n);
     const node = this;
-    // RED._ returns the key when the catalog is not loaded (node-red-node-test-helper): fall back to English.
-    const t = (key: keyof typeof ENGLISH, subs: Record<string, string | number>): string => {
-      const full = `${TYPE}.${key}`;
-      const text = RED._(full, subs);
-      if (typeof text === 'string' && text !== '' && !text.includes(full)) return text;
-      return ENGLISH[key].replace(/__(\w+)__/g, (_m, k: string) => String(subs[k] ?? ''));
-    };
+    const t = translator(RED, TYPE);
 
     const settings: RequestSettings = { requestFormat: String(n.requestFormat || 'auto') };
     for (const key of FIELDS_BY_OPERATION.invoke) settings[key] = n[key] === undefined ? '' : String(n[key]);

@@ -2,14 +2,13 @@
  * sagemaker-stream: InvokeEndpointWithResponseStream as Node-RED messages — one per PayloadPart
  * (or per line) on output 1, then one completion message on output 2 (SPEC §5).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { InvokeEndpointWithResponseStreamCommand, type InvokeEndpointWithResponseStreamCommandInput } from '@aws-sdk/client-sagemaker-runtime';
 import { describeError, errorText, InputError } from '../lib/errors';
 import { mapRequest, validateSettings, type RequestSettings } from '../lib/request';
 import { busy, failed, formatDuration, ok } from '../lib/status';
 import { ByteLineSplitter, TextSplitter, type SplitMode } from '../lib/stream-splitter';
 import { isTextPreset, parseJsonLine, presetText, toTextPiece } from '../lib/stream-text';
+import { translator } from './i18n';
 import { attachConfig } from './config-api';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
@@ -57,27 +56,8 @@ function bool(v: unknown, dflt: boolean): boolean {
   return v === true || v === 'true';
 }
 
-/** The English catalog, for runtimes whose RED._ has no catalog loaded (it returns the key). */
-function loadEnglish(): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(join(__dirname, 'locales', 'en-US', 'sagemaker-stream.json'), 'utf8'))['sagemaker-stream'];
-  } catch {
-    return {};
-  }
-}
-
 export = function (RED: RED) {
-  let english: Record<string, unknown> | undefined;
-  const t = (key: string, subs: Record<string, unknown> = {}): string => {
-    const full = `sagemaker-stream.${key}`;
-    const text = RED._(full, subs);
-    if (typeof text === 'string' && text !== '' && text !== full) return text;
-    english ??= loadEnglish();
-    let v: unknown = english;
-    for (const k of key.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    if (typeof v !== 'string') return full;
-    return v.replace(/__(\w+)__/g, (_m, name: string) => (name in subs ? String(subs[name]) : _m));
-  };
+  const t = translator(RED, 'sagemaker-stream');
 
   function parseSettings(node: Node, n: NodeDef): { settings?: StreamSettings; error?: string } {
     const split = (n.split || 'part') as string;
