@@ -19,11 +19,12 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { AsyncPoller, type PollJob, type PollOutcome } from '../lib/async-poller';
 import { describeError, errorText, InputError } from '../lib/errors';
 import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payload';
-import { mapRequest, validateSettings, type RequestSettings } from '../lib/request';
+import { mapRequest, validateSettings } from '../lib/request';
 import { formatS3Uri, inputTargetProblem, keyProblem, parseS3Uri } from '../lib/s3-location';
 import { busy, failed, ok } from '../lib/status';
 import { translator } from './i18n';
 import { attachConfig } from './config-api';
+import { endpointNameSource, requestSettings } from './node-settings';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
 /** The API's limit for an inline Body (reference §1.2). */
@@ -58,18 +59,6 @@ interface LiveJob {
   send: SendFn;
   done: DoneFn;
 }
-
-const REQUEST_KEYS = [
-  'contentType',
-  'accept',
-  'customAttributes',
-  'inferenceId',
-  'requestFormat',
-  's3OutputPathExtension',
-  'filename',
-  'requestTTLSeconds',
-  'invocationTimeoutSeconds',
-] as const;
 
 function blank(v: unknown): boolean {
   return v === undefined || v === null || String(v).trim() === '';
@@ -131,10 +120,8 @@ export = function (RED: RED) {
   function SageMakerInvokeAsyncNode(this: Node, n: NodeDef): void {
     RED.nodes.createNode(this, n);
     const node = this;
-    const endpointName = typeof n.endpointName === 'string' ? n.endpointName : '';
-    const endpointNameType = typeof n.endpointNameType === 'string' && n.endpointNameType ? n.endpointNameType : 'str';
-    const request: RequestSettings = {};
-    for (const k of REQUEST_KEYS) if (!blank(n[k])) (request as Record<string, unknown>)[k] = String(n[k]).trim();
+    const endpointName = endpointNameSource(RED, node, n);
+    const request = requestSettings('async', n);
 
     const attached = attachConfig(RED, node, n.config);
     let setupError: string | undefined = attached.error;
@@ -142,7 +129,7 @@ export = function (RED: RED) {
     if (!setupError) {
       try {
         settings = parseSettings(n);
-        setupError = validateSettings('async', request);
+        setupError = validateSettings('async', request) ?? endpointName.problem;
       } catch (err) {
         setupError = (err as Error).message;
       }
@@ -333,12 +320,6 @@ export = function (RED: RED) {
       });
     }
 
-    const evaluateEndpoint = (msg: NodeMessage): Promise<unknown> =>
-      new Promise((resolve, reject) => {
-        if (endpointNameType === 'str') return resolve(endpointName);
-        RED.util.evaluateNodeProperty(endpointName, endpointNameType, node, msg, (err, value) => (err ? reject(err) : resolve(value)));
-      });
-
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       void handle(msg, send, done);
     });
@@ -360,7 +341,7 @@ export = function (RED: RED) {
       inFlight += 1;
       showStatus();
       try {
-        const name = await evaluateEndpoint(msg);
+        const name = await endpointName.resolve(msg);
         const mapped = mapRequest('async', name, request, msg);
         const params = { ...mapped.params } as Record<string, string | number>;
         // Chosen here, not by the service, so the id is known before the call (and keys the upload).

@@ -5,11 +5,12 @@
 import { InvokeEndpointCommand, type InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runtime';
 import { describeError, errorAttempts, errorText, InputError, toError } from '../lib/errors';
 import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payload';
-import { FIELDS_BY_OPERATION, mapRequest, validateEndpointName, validateSettings, type MappedRequest, type RequestSettings } from '../lib/request';
+import { mapRequest, validateSettings, type MappedRequest } from '../lib/request';
 import { busy, failed, formatDuration, ok } from '../lib/status';
 import { WorkQueue } from '../lib/work-queue';
 import { translator } from './i18n';
 import { attachConfig } from './config-api';
+import { endpointNameSource, requestSettings } from './node-settings';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
 const TYPE = 'sagemaker-invoke';
@@ -17,7 +18,6 @@ const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_QUEUE_SIZE = 1000;
 const STATUS_INTERVAL_MS = 250; // status updates are throttled: each one is pushed to every open editor
 const ERROR_STATUS_MS = 3000;
-const ENDPOINT_TYPES = ['str', 'msg', 'flow', 'global', 'env', 'jsonata'];
 
 type Middleware = Parameters<InvokeEndpointCommand['middlewareStack']['add']>[0];
 
@@ -39,10 +39,8 @@ export = function (RED: RED) {
     const node = this;
     const t = translator(RED, TYPE);
 
-    const settings: RequestSettings = { requestFormat: String(n.requestFormat || 'auto') };
-    for (const key of FIELDS_BY_OPERATION.invoke) settings[key] = n[key] === undefined ? '' : String(n[key]);
-    const endpointValue = n.endpointName === undefined ? '' : String(n.endpointName);
-    const endpointType = String(n.endpointNameType || 'str');
+    const settings = requestSettings('invoke', n);
+    const endpointName = endpointNameSource(RED, node, n);
     const responseFormat = String(n.responseFormat || 'auto') as ResponseFormat;
     const concurrency = intSetting(n.concurrency, DEFAULT_CONCURRENCY, 1, 1000);
     const queueSize = intSetting(n.queueSize, DEFAULT_QUEUE_SIZE, 0, 1_000_000);
@@ -50,20 +48,10 @@ export = function (RED: RED) {
     // A setting the node cannot use still lets it start: red ring, and each message fails with the reason.
     let setupError: string | undefined =
       validateSettings('invoke', settings) ??
-      (!ENDPOINT_TYPES.includes(endpointType) ? `Endpoint name type must be one of ${ENDPOINT_TYPES.join(', ')}` : undefined) ??
-      (endpointType === 'str' ? validateEndpointName(endpointValue.trim()) : undefined) ??
+      endpointName.problem ??
       (!RESPONSE_FORMATS.includes(responseFormat) ? `Response format must be one of ${RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(responseFormat)}` : undefined) ??
       (concurrency === undefined ? `Concurrency must be a whole number from 1 to 1000, got ${JSON.stringify(n.concurrency)}` : undefined) ??
       (queueSize === undefined ? `Queue size must be a whole number from 0 to 1000000, got ${JSON.stringify(n.queueSize)}` : undefined);
-
-    let jsonata: unknown;
-    if (!setupError && endpointType === 'jsonata') {
-      try {
-        jsonata = RED.util.prepareJSONataExpression(endpointValue, node);
-      } catch (err) {
-        setupError = `Endpoint name: invalid JSONata expression: ${(err as Error).message}`;
-      }
-    }
 
     const attached = attachConfig(RED, node, n.config);
     const config = attached.config;
@@ -123,12 +111,6 @@ export = function (RED: RED) {
       msg.sagemaker = omitUndefined({ ...meta, attempts: meta.attempts ?? errorAttempts(err), error: info });
       if (!closing) showError(info.name === 'InputError' ? errorText(info) : info.name);
       done(toError(info));
-    }
-
-    function endpointFor(msg: NodeMessage, cb: (err: Error | null, value: unknown) => void): void {
-      if (endpointType === 'str') return cb(null, endpointValue);
-      if (endpointType === 'jsonata') return RED.util.evaluateJSONataExpression(jsonata, msg, cb);
-      RED.util.evaluateNodeProperty(endpointValue, endpointType, node, msg, cb);
     }
 
     async function invoke(msg: NodeMessage, send: SendFn, done: DoneFn, req: MappedRequest, signal: AbortSignal): Promise<void> {
@@ -195,14 +177,17 @@ export = function (RED: RED) {
       try {
         if (setupError) return fail(msg, done, new InputError('config', setupError));
         if (closing) return done();
-        endpointFor(msg, (err, value) => {
-          try {
-            if (err) return fail(msg, done, new InputError('Endpoint name', `Endpoint name: cannot evaluate ${endpointType} ${JSON.stringify(endpointValue)}: ${err.message}`));
-            accept(msg, send, done, value);
-          } catch (e) {
-            fail(msg, done, e);
-          }
-        });
+        endpointName.resolve(msg).then(
+          (value) => {
+            try {
+              if (closing) return done();
+              accept(msg, send, done, value);
+            } catch (err) {
+              fail(msg, done, err);
+            }
+          },
+          (err: unknown) => fail(msg, done, err),
+        );
       } catch (err) {
         fail(msg, done, err);
       }

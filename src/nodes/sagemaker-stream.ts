@@ -4,12 +4,13 @@
  */
 import { InvokeEndpointWithResponseStreamCommand, type InvokeEndpointWithResponseStreamCommandInput } from '@aws-sdk/client-sagemaker-runtime';
 import { describeError, errorText, InputError } from '../lib/errors';
-import { mapRequest, validateSettings, type RequestSettings } from '../lib/request';
+import { mapRequest, validateSettings } from '../lib/request';
 import { busy, failed, formatDuration, ok } from '../lib/status';
 import { ByteLineSplitter, TextSplitter, type SplitMode } from '../lib/stream-splitter';
 import { isTextPreset, parseJsonLine, presetText, toTextPiece } from '../lib/stream-text';
 import { translator } from './i18n';
 import { attachConfig } from './config-api';
+import { endpointNameSource, requestSettings } from './node-settings';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
 type DecodeMode = 'string' | 'buffer' | 'json';
@@ -31,19 +32,6 @@ interface OpenStream {
   parts: number;
   settled: Promise<void>;
 }
-
-const REQUEST_KEYS = [
-  'contentType',
-  'accept',
-  'customAttributes',
-  'targetVariant',
-  'targetContainerHostname',
-  'inferenceId',
-  'inferenceComponentName',
-  'sessionId',
-  'prefixAwareId',
-  'requestFormat',
-] as const;
 
 const STATUS_INTERVAL_MS = 250;
 // Node-RED delivers messages on setImmediate. Letting those deliveries run every so many parts
@@ -98,17 +86,12 @@ export = function (RED: RED) {
     RED.nodes.createNode(this, n);
     const node = this;
     const open = new Set<OpenStream>();
-    const endpointNameValue = typeof n.endpointName === 'string' ? n.endpointName : '';
-    const endpointNameType = typeof n.endpointNameType === 'string' && n.endpointNameType ? n.endpointNameType : 'str';
-    const requestSettings: RequestSettings = {};
-    for (const k of REQUEST_KEYS) {
-      const v = n[k];
-      if (typeof v === 'string' || typeof v === 'number') (requestSettings as Record<string, string>)[k] = String(v);
-    }
+    const endpointNameOf = endpointNameSource(RED, node, n);
+    const request = requestSettings('stream', n);
 
     const attached = attachConfig(RED, node, n.config);
     const parsed = parseSettings(node, n);
-    const setupError = attached.error ?? parsed.error ?? validateSettings('stream', requestSettings);
+    const setupError = attached.error ?? parsed.error ?? validateSettings('stream', request) ?? endpointNameOf.problem;
     if (setupError && !attached.error) node.status(failed(setupError));
     const settings = parsed.settings as StreamSettings;
 
@@ -124,13 +107,6 @@ export = function (RED: RED) {
       );
     }
 
-    function endpointNameOf(msg: NodeMessage): Promise<unknown> {
-      if (endpointNameType === 'str') return Promise.resolve(endpointNameValue);
-      return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(endpointNameValue, endpointNameType, node, msg, (err, value) => (err ? reject(err) : resolve(value)));
-      });
-    }
-
     function evaluateText(expr: unknown, ctx: NodeMessage): Promise<unknown> {
       return new Promise((resolve, reject) => {
         RED.util.evaluateJSONataExpression(expr, ctx, (err, value) => (err ? reject(err) : resolve(value)));
@@ -143,21 +119,21 @@ export = function (RED: RED) {
       let bytes = 0;
       let sentParts = 0;
       let timeToFirstPartMs: number | undefined;
-      let endpointName: unknown = endpointNameValue;
+      let endpointName: unknown = n.endpointNameType === 'str' || !n.endpointNameType ? n.endpointName : undefined;
       let lastActivity = Date.now();
       let idleTimer: NodeJS.Timeout | undefined;
       try {
         if (setupError) throw new InputError('settings', setupError);
         const { split, decode, text, sequence, completionPayload, idleMs } = settings;
-        endpointName = await endpointNameOf(msg);
-        const request = mapRequest('stream', endpointName, requestSettings, msg);
-        endpointName = request.endpointName;
+        endpointName = await endpointNameOf.resolve(msg);
+        const mapped = mapRequest('stream', endpointName, request, msg);
+        endpointName = mapped.endpointName;
         const client = (attached.config as NonNullable<typeof attached.config>).runtimeClient();
         const input: InvokeEndpointWithResponseStreamCommandInput = {
-          ...request.params,
-          EndpointName: request.endpointName,
-          Body: request.body,
-          ContentType: request.contentType,
+          ...mapped.params,
+          EndpointName: mapped.endpointName,
+          Body: mapped.body,
+          ContentType: mapped.contentType,
         };
 
         const checkIdle = (): void => {
