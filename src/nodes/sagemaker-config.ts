@@ -20,6 +20,7 @@ import {
   type RawSettings,
 } from '../lib/client-config';
 import { createCredentialProvider } from '../lib/credentials';
+import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
 import { configText, type SageMakerConfigNode } from './config-api';
 import type { Node, NodeDef, RED } from './red';
 
@@ -57,6 +58,7 @@ interface ConfigNodeState extends Node {
 }
 
 type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
+type EndpointsResult = { ok: true; endpoints: string[] } | { ok: false; error: string };
 
 /** Removes secret values from a text that may quote them (an SDK error message). */
 function scrub(text: string, secrets: Array<string | undefined>): string {
@@ -161,10 +163,13 @@ export = function (RED: RED) {
   });
 
   /**
-   * Resolves the credentials of the editor's current form (falling back to the deployed
-   * node's stored passwords for `__PWRD__`) and calls STS GetCallerIdentity.
+   * Settings of the editor's current form (posted as `{ settings, credentials }`), with the
+   * deployed node's stored passwords standing in for `__PWRD__` or absent credentials; the
+   * secrets come back too, to be scrubbed from error texts.
    */
-  async function testConnection(id: string, body: Record<string, unknown>): Promise<TestResult> {
+  function formSettings(id: string, body: Record<string, unknown>):
+    | { ok: true; settings: ConfigSettings; secrets: Array<string | undefined> }
+    | { ok: false; error: string } {
     const deployed = RED.nodes.getNode(id) as (SageMakerConfigNode & { type: string }) | null;
     const deployedCreds = (deployed && deployed.type === 'sagemaker-config' ? deployed.credentials : undefined) ?? {};
     const form = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<string, unknown>;
@@ -179,10 +184,16 @@ export = function (RED: RED) {
       else creds[f] = typeof v === 'string' ? v : undefined;
     }
     const secrets = [creds.secretAccessKey, creds.sessionToken, creds.iotKey];
-
     const parsed = parseSettings(raw, creds);
     if (!parsed.ok) return { ok: false, error: configText(RED, parsed.problem.code, parsed.problem.params) };
-    const settings = parsed.settings;
+    return { ok: true, settings: parsed.settings, secrets };
+  }
+
+  /** Test connection: STS GetCallerIdentity with the form's credentials. */
+  async function testConnection(id: string, body: Record<string, unknown>): Promise<TestResult> {
+    const form = formSettings(id, body);
+    if (!form.ok) return form;
+    const { settings, secrets } = form;
     const stsEndpoint = stsEndpointFor(settings);
     const sts = new STSClient({
       ...baseClientOptions(settings, createCredentialProvider(settings)),
@@ -199,12 +210,52 @@ export = function (RED: RED) {
     }
   }
 
+  /** The endpoint-name list of the worker nodes' editors: ListEndpoints (InService). */
+  async function accountEndpoints(id: string, body: Record<string, unknown>): Promise<EndpointsResult> {
+    const form = formSettings(id, body);
+    if (!form.ok) return form;
+    const { settings, secrets } = form;
+    // A client that is never used to send: it resolves the region as the runtime client would
+    // (settings, AWS_REGION, the profile's region).
+    const client = new SageMakerRuntimeClient({
+      ...runtimeClientOptions(settings, createCredentialProvider(settings)),
+      requestHandler: createRequestHandler(settings),
+    });
+    try {
+      const region = await client.config.region();
+      const endpoints = await listInServiceEndpoints({
+        url: listEndpointsUrl(settings.endpoint, region),
+        region,
+        credentials: await client.config.credentials(),
+        timeoutMs: settings.timeoutMs,
+      });
+      return { ok: true, endpoints };
+    } catch (err) {
+      return { ok: false, error: scrub(errorText(err), secrets) };
+    } finally {
+      client.destroy();
+    }
+  }
+
   RED.httpAdmin.post(
     '/sagemaker-config/:id/test',
     RED.auth.needsPermission('sagemaker-config.write'),
     (req: { params: { id: string }; body: unknown }, res: { json(v: unknown): void }) => {
       const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
       testConnection(String(req.params.id), body).then(
+        (result) => res.json(result),
+        (err: unknown) => res.json({ ok: false, error: errorText(err) }),
+      );
+    },
+  );
+
+  // Read permission: it lists names only, as the editor's other lookups do.
+  RED.httpAdmin.post(
+    '/sagemaker-config/:id/endpoints',
+    RED.auth.needsPermission('sagemaker-config.read'),
+    (req: { params: { id: string }; body: unknown }, res: { json(v: unknown): void }) => {
+      const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+      accountEndpoints(String(req.params.id), body).then(
         (result) => res.json(result),
         (err: unknown) => res.json({ ok: false, error: errorText(err) }),
       );

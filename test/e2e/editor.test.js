@@ -26,6 +26,7 @@ function helpFirstParagraph(type) {
 }
 
 const squash = (s) => s.replace(/\s+/g, ' ').trim();
+const ENDPOINT_INPUT = '#node-input-endpointName + .red-ui-typedInput-container input.red-ui-typedInput-input';
 
 describe('editor in Chromium (e2e)', function () {
   this.timeout(60000);
@@ -204,7 +205,16 @@ describe('editor in Chromium (e2e)', function () {
     }
     await page.waitForSelector('#node-config-input-credentialType');
     await trayOpened();
+    const title = squash(await page.locator('#red-ui-editor-stack .red-ui-tray:last-child .red-ui-tray-titlebar').first().innerText());
+    assert.match(title, /Add new SageMaker config node/, `the config dialog title reads "${title}"`);
     await page.fill('#node-config-input-name', CONFIG_NAME);
+    await page.fill('#node-config-input-region', 'us-east-1');
+    await page.click('#sagemaker-config-advanced-toggle');
+    for (const mode of ['chain', 'profile', 'iot', 'keys']) {
+      await page.selectOption('#node-config-input-credentialType', mode);
+      await screenshot(page, `config-form-${mode}`, page.locator('#red-ui-editor-stack .red-ui-tray').last());
+    }
+    await page.click('#sagemaker-config-advanced-toggle');
     await page.fill('#node-config-input-region', 'us-east-1');
     await page.selectOption('#node-config-input-credentialType', 'keys');
     await page.fill('#node-config-input-accessKeyId', KEY_ID);
@@ -225,7 +235,24 @@ describe('editor in Chromium (e2e)', function () {
     await page.waitForSelector('#node-config-input-credentialType', { state: 'detached' });
 
     // Endpoint name is a TypedInput: the original input is hidden, the visible one follows it.
-    await page.locator('#node-input-endpointName + .red-ui-typedInput-container input.red-ui-typedInput-input').pressSequentially('echo');
+    // The config is not deployed yet: the list comes from the keys just typed (ListEndpoints).
+    const endpointInput = page.locator(ENDPOINT_INPUT);
+    await endpointInput.click();
+    await endpointInput.press('ArrowDown');
+    const menu = page.locator('.red-ui-autoComplete-container:visible');
+    await menu.waitFor({ timeout: 15000 });
+    await page.waitForFunction(() => /text-generator/.test(document.querySelector('.red-ui-autoComplete-container')?.innerText || ''));
+    const offered = squash(await menu.innerText());
+    await screenshot(page, 'invoke-endpoint-list');
+    for (const name of ['echo', 'sensor-anomaly', 'text-generator']) assert.match(offered, new RegExp(name), `the endpoint list lacks ${name}: ${offered}`);
+    await endpointInput.pressSequentially('e');
+    await page.waitForFunction(() => !/sensor-anomaly/.test(document.querySelector('.red-ui-autoComplete-container')?.innerText || 'sensor-anomaly'));
+    const narrowed = (await menu.innerText()).split(/\s+/).filter(Boolean);
+    assert.ok(narrowed.includes('echo') && narrowed.every((n) => n.startsWith('e')), `typing "e" offers ${narrowed.join(', ')}`);
+    await screenshot(page, 'invoke-endpoint-list-e');
+    await menu.getByText('echo', { exact: true }).click();
+    assert.equal(await endpointInput.inputValue(), 'echo');
+    assert.ok((await demo.stats()).requests.ListEndpoints >= 1, 'the emulator saw no ListEndpoints');
     await screenshot(page, 'invoke-form-configured');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('#node-input-config', { state: 'detached' });
@@ -296,6 +323,88 @@ describe('editor in Chromium (e2e)', function () {
     await screenshot(page, 'config-sidebar');
   });
 
+  /** Opens a node's edit form (on its tab) and waits for the tray. */
+  async function openForm(id) {
+    await page.evaluate((nid) => {
+      const n = RED.nodes.node(nid);
+      RED.workspaces.show(n.z);
+      RED.editor.edit(n);
+    }, id);
+    await page.waitForSelector('#node-input-endpointName', { state: 'attached' });
+    await trayOpened();
+  }
+
+  async function trayShot(name) {
+    // A tall viewport so the whole form is in the picture.
+    await page.setViewportSize({ width: 1600, height: 1500 });
+    await screenshot(page, name, page.locator('#red-ui-editor-stack .red-ui-tray').last());
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  }
+
+  const isInvalid = (sel) => page.locator(sel).evaluate((el) => el.classList.contains('input-error'));
+  const endpointInvalid = () => page.locator('#node-input-endpointName + .red-ui-typedInput-container').evaluate((el) => el.classList.contains('input-error'));
+
+  async function typeInto(sel, value) {
+    await page.fill(sel, value);
+    await page.locator(sel).dispatchEvent('change');
+  }
+
+  const FORMS = {
+    'sagemaker-invoke': { toggle: '#sagemaker-invoke-advanced-toggle', basic: ['#node-input-requestFormat', '#node-input-responseFormat'], advanced: '#node-input-concurrency', bad: [['#node-input-concurrency', '0'], ['#node-input-queueSize', '-1']] },
+    'sagemaker-stream': { toggle: '#sagemaker-stream-advanced-toggle', basic: ['#node-input-decode', '#node-input-split'], advanced: '#node-input-idleTimeout', bad: [['#node-input-idleTimeout', '0.05']] },
+    'sagemaker-invoke-async': { toggle: '#sagemaker-async-advanced-toggle', basic: ['#node-input-inputBucket', '#node-input-waitForResult'], advanced: '#node-input-requestTTLSeconds', bad: [['#node-input-requestTTLSeconds', '30'], ['#node-input-invocationTimeoutSeconds', '3601'], ['#node-input-pollInterval', '0']] },
+  };
+
+  for (const type of WORKERS) {
+    it(`groups ${type}'s form into basic fields and a collapsed Advanced section, and flags invalid values in red`, async function () {
+      const id = type === 'sagemaker-invoke' && invokeId ? invokeId : await page.evaluate((t) => {
+        const n = RED.nodes.filterNodes({ type: t }).find((x) => (x.endpointNameType || 'str') === 'str' && !/\$\{/.test(x.endpointName || ''));
+        return n && n.id;
+      }, type);
+      assert.ok(id, `no ${type} node to open`);
+      const form = FORMS[type];
+      await openForm(id);
+      // An example with advanced values set opens with the section expanded: collapse it first.
+      if (await page.isVisible(form.advanced)) await page.click(form.toggle);
+      for (const sel of form.basic) assert.ok(await page.isVisible(sel), `${sel} is not among ${type}'s basic fields`);
+      assert.equal(await page.isVisible(form.advanced), false, `${form.advanced} is not under Advanced`);
+      const order = await page.evaluate(([basic, toggle, adv]) => {
+        const pos = (sel) => document.querySelector(sel).compareDocumentPosition(document.querySelector(toggle));
+        return { basicBefore: basic.every((b) => pos(b) & Node.DOCUMENT_POSITION_FOLLOWING), advancedAfter: !!(pos(adv) & Node.DOCUMENT_POSITION_PRECEDING) };
+      }, [form.basic, form.toggle, form.advanced]);
+      assert.deepEqual(order, { basicBefore: true, advancedAfter: true }, `${type}: basic fields first, then Advanced`);
+      await page.evaluate(() => document.activeElement && document.activeElement.blur());
+      await trayShot(`${type}-form-basic`);
+      await page.click(form.toggle);
+      assert.ok(await page.isVisible(form.advanced), `Advanced does not open in ${type}`);
+      await trayShot(`${type}-form-advanced`);
+
+      assert.equal(await endpointInvalid(), false, `${type}: a valid endpoint name is flagged`);
+      await page.locator(ENDPOINT_INPUT).fill('bad_name!');
+      await page.locator(ENDPOINT_INPUT).press('End');
+      await page.locator('#node-input-name').click();
+      await page.waitForFunction(() => document.querySelector('#node-input-endpointName + .red-ui-typedInput-container').classList.contains('input-error'), null, { timeout: 5000 });
+      await page.locator(ENDPOINT_INPUT).fill('x'.repeat(64));
+      await page.locator('#node-input-name').click();
+      assert.ok(await endpointInvalid(), `${type}: a 64-character endpoint name is not flagged`);
+      await page.locator(ENDPOINT_INPUT).fill('${ENDPOINT}-name');
+      await page.locator('#node-input-name').click();
+      assert.equal(await endpointInvalid(), false, `${type}: a name with \${ENV} is flagged`);
+      await page.locator(ENDPOINT_INPUT).fill('bad_name!');
+      await page.locator('#node-input-name').click();
+      if (type === 'sagemaker-invoke-async' && !(await page.isChecked('#node-input-waitForResult'))) await page.check('#node-input-waitForResult');
+      for (const [sel, value] of form.bad) {
+        await typeInto(sel, value);
+        assert.ok(await isInvalid(sel), `${type}: ${sel} = ${value} is not flagged`);
+      }
+      await trayShot(`${type}-form-invalid`);
+      await page.click('#node-dialog-cancel');
+      await page.waitForSelector('#node-input-endpointName', { state: 'detached' });
+      const after = await page.evaluate((nid) => RED.nodes.node(nid).endpointName, id);
+      assert.notEqual(after, 'bad_name!', 'Cancel kept the edit');
+    });
+  }
+
   it('shows the stream example sending parts to the debug sidebar', async function () {
     const target = await page.evaluate(() => {
       const streams = RED.nodes.filterNodes({ type: 'sagemaker-stream' }).filter((n) => !/flaky/.test(n.endpointName || ''));
@@ -343,7 +452,8 @@ describe('editor in Chromium (e2e)', function () {
         const l = typeof d.paletteLabel === 'function' ? d.paletteLabel.call(d) : d.paletteLabel;
         return l || t;
       }, type);
-      const item = page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: label });
+      const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+      const item = page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: exact });
       if ((await item.count()) === 0) {
         await page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: MODULE }).first().click();
       }
@@ -351,7 +461,16 @@ describe('editor in Chromium (e2e)', function () {
       const panel = page.locator('#red-ui-sidebar-content .red-ui-help:visible', { hasText: expected.slice(0, 40) }).first();
       await panel.waitFor();
       const help = squash(await panel.innerText());
-      await screenshot(page, `help-${type}`);
+      // A tall window so the whole help text is in the picture.
+      await page.setViewportSize({ width: 1600, height: 4200 });
+      await screenshot(page, `help-${type}`, page.locator('#red-ui-sidebar'));
+      await page.setViewportSize({ width: 1600, height: 1000 });
+      // Node-RED styles <code> nowrap: a long header name would run off the sidebar.
+      const overflow = await panel.evaluate((el) => {
+        const right = el.getBoundingClientRect().right;
+        return [...el.querySelectorAll('*')].filter((c) => c.getBoundingClientRect().right > right + 1).map((c) => c.textContent.slice(0, 60));
+      });
+      assert.deepEqual(overflow, [], `the help of ${type} runs off the sidebar`);
       assert.ok(help.includes(expected), `the help sidebar for ${type} lacks its first paragraph:\n  expected: ${expected}\n  shown: ${help.slice(0, 300)}`);
       for (const section of type === 'sagemaker-config' ? [] : ['Inputs', 'Outputs', 'Details']) {
         assert.ok(help.includes(section), `the help of ${type} has no ${section} section`);
