@@ -91,6 +91,9 @@ function fromJsonCopy(value: unknown): NodeMessage {
 
 export = function (RED: RED) {
   const t = translator(RED, 'sagemaker-invoke-async');
+  // Node-RED deletes a node's context when it closes unless a context store is configured, so
+  // jobs pending at a redeploy are also handed to the next instance of the same node here.
+  const carriedOver = new Map<string, Record<string, StoredJob>>();
 
   function parseSettings(n: NodeDef): AsyncSettings {
     const inputBucket = blank(n.inputBucket) ? '' : String(n.inputBucket).trim();
@@ -298,14 +301,14 @@ export = function (RED: RED) {
     }
 
     // Resume jobs left pending by an earlier instance (redeploy, restart).
+    const carried = carriedOver.get(node.id) ?? {};
+    carriedOver.delete(node.id);
     if (poller) {
       store.get('pending', undefined, (err, value) => {
-        if (err) {
-          node.warn(t('warn.restore', { message: err.message }));
-          return;
-        }
-        if (closing || !value || typeof value !== 'object') return;
-        for (const [id, job] of Object.entries(value as Record<string, StoredJob>)) {
+        if (err) node.warn(t('warn.restore', { message: err.message }));
+        const stored = !err && value && typeof value === 'object' ? (value as Record<string, StoredJob>) : {};
+        if (closing) return;
+        for (const [id, job] of Object.entries({ ...carried, ...stored })) {
           if (pending[id] || !job || typeof job.outputLocation !== 'string') continue;
           pending[id] = job;
           try {
@@ -433,10 +436,11 @@ export = function (RED: RED) {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
       abort.abort();
       poller?.stop();
+      if (!removed && Object.keys(pending).length > 0) carriedOver.set(node.id, { ...pending });
       // Pending jobs stay in context and resume with the next instance; their messages end here.
       for (const l of live.values()) l.done();
       live.clear();
