@@ -44,6 +44,14 @@ function bool(v: unknown, dflt: boolean): boolean {
   return v === true || v === 'true';
 }
 
+/** A connection that ended mid-stream (reset, closed, truncated frame), as opposed to a service error. */
+function isConnectionCut(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string; $metadata?: unknown } | null;
+  if (!e || typeof e.message !== 'string') return false;
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;
+  return /^(aborted|socket hang up|Truncated event message)/i.test(e.message);
+}
+
 export = function (RED: RED) {
   const t = translator(RED, 'sagemaker-stream');
 
@@ -287,6 +295,10 @@ export = function (RED: RED) {
         if (stream.idle) {
           error = new Error(t('errors.idle', { seconds: settings.idleMs / 1000, parts: payloadParts }));
           error.name = 'IdleTimeout';
+        } else if (isConnectionCut(error)) {
+          // The SDK reports a cut connection as "aborted" plus a deserialization error: say what happened.
+          error = new Error(t('errors.reset', { parts: payloadParts, detail: error.message.split('\n')[0] }));
+          error.name = 'StreamReset';
         }
         const info = { ...describeError(error), partsReceived: payloadParts };
         const previous = msg.sagemaker && typeof msg.sagemaker === 'object' ? (msg.sagemaker as Record<string, unknown>) : {};

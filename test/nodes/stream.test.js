@@ -342,6 +342,8 @@ describe('sagemaker-stream node', function () {
       assert.equal(completions.length, 0);
       assert.ok(r.error.sagemaker.error.partsReceived <= 3);
       assert.equal(typeof r.error.sagemaker.error.partsReceived, 'number');
+      assert.equal(r.error.sagemaker.error.name, 'StreamReset');
+      assert.match(r.error.sagemaker.error.message, /^The connection was cut mid-stream after \d+ parts/);
     });
 
     it('an exception as the first event (send() rejects) gives one error with partsReceived 0', async function () {
