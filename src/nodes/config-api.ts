@@ -79,3 +79,29 @@ export function attachConfig(red: RED, node: Node, configId: unknown): ConfigAtt
   }
   return { config: config as SageMakerConfigNode, error: undefined };
 }
+
+type RuntimeMiddleware = Parameters<SageMakerRuntimeClient['middlewareStack']['add']>[0];
+
+/**
+ * The SDK's outputs carry no raw HTTP headers, but `msg.headers` of sagemaker-invoke needs them.
+ * One middleware on the shared client (rather than one per command, which the SDK would have to
+ * merge into every request's stack) puts them on each output as a hidden `$responseHeaders`. Step `initialize` is the
+ * outermost, where the result already holds the deserialized output (and the last attempt's
+ * response); a client-level `deserialize` middleware would run inside the deserializer.
+ */
+export function captureResponseHeaders(client: SageMakerRuntimeClient): void {
+  const capture: RuntimeMiddleware = (next) => async (args) => {
+    const result = await next(args);
+    const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+    if (headers && result.output && typeof result.output === 'object') {
+      Object.defineProperty(result.output, '$responseHeaders', { value: headers, enumerable: false });
+    }
+    return result;
+  };
+  client.middlewareStack.add(capture, { step: 'initialize', name: 'captureResponseHeaders' });
+}
+
+/** The response headers captured by {@link captureResponseHeaders}, if any. */
+export function responseHeaders(output: unknown): Record<string, string> | undefined {
+  return (output as { $responseHeaders?: Record<string, string> } | null)?.$responseHeaders;
+}

@@ -21,7 +21,7 @@ import {
 } from '../lib/client-config';
 import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
-import { configText, type SageMakerConfigNode } from './config-api';
+import { captureResponseHeaders, configText, type SageMakerConfigNode } from './config-api';
 import type { Node, NodeDef, RED } from './red';
 
 /** Node-RED's placeholder for a stored password that the editor does not see. */
@@ -120,6 +120,7 @@ export = function (RED: RED) {
           ...runtimeClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
+        captureResponseHeaders(runtime);
       }
       return runtime;
     };

@@ -9,7 +9,7 @@ import { mapRequest, validateSettings, type MappedRequest } from '../lib/request
 import { busy, failed, formatDuration, ok } from '../lib/status';
 import { WorkQueue } from '../lib/work-queue';
 import { translator } from './i18n';
-import { attachConfig } from './config-api';
+import { attachConfig, responseHeaders } from './config-api';
 import { endpointNameSource, requestSettings } from './node-settings';
 import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 
@@ -18,8 +18,6 @@ const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_QUEUE_SIZE = 1000;
 const STATUS_INTERVAL_MS = 250; // status updates are throttled: each one is pushed to every open editor
 const ERROR_STATUS_MS = 3000;
-
-type Middleware = Parameters<InvokeEndpointCommand['middlewareStack']['add']>[0];
 
 /** A whole number within [min, max]; blank → fallback; otherwise undefined (invalid). */
 function intSetting(value: unknown, fallback: number, min: number, max: number): number | undefined {
@@ -117,17 +115,8 @@ export = function (RED: RED) {
       const started = performance.now();
       try {
         const input: InvokeEndpointCommandInput = { EndpointName: req.endpointName, Body: req.body, ContentType: req.contentType, ...req.params };
-        const command = new InvokeEndpointCommand(input);
-        let headers: Record<string, string> | undefined;
-        // The SDK's output has no raw headers: capture them from the HTTP response of the last attempt.
-        const capture: Middleware = (next) => async (args) => {
-          const result = await next(args);
-          const h = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
-          if (h) headers = h;
-          return result;
-        };
-        command.middlewareStack.add(capture, { step: 'deserialize' });
-        const out = await config!.runtimeClient().send(command, { abortSignal: signal });
+        const out = await config!.runtimeClient().send(new InvokeEndpointCommand(input), { abortSignal: signal });
+        const headers = responseHeaders(out);
         if (closing || signal.aborted) return done();
         const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
         lastLatency = latencyMs;
