@@ -4,45 +4,59 @@
 // interval. Reference, same interval, same emulator, same run: one HeadObject per job per round
 // on the output and the failure location until one exists, then GetObject — the way the
 // SageMaker Python SDK's AsyncPredictor waits (boto3 `object_exists` waiter; v3 watches the
-// failure location too). Counted by the emulator's S3 proxy: HeadObject + ListObjectsV2 +
-// GetObject (the emulator's own PutObject of results is left out of both).
+// failure location too). Counted on each side's S3 client as the requests it sends: HeadObject +
+// ListObjectsV2 + GetObject (the node's own PutObject of inputs is left out; the reference sends
+// its inputs inline). The emulator and its S3 run in a child process, so their work does not
+// slow either side down.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { GetObjectCommand, HeadObjectCommand, S3Client } = require('@aws-sdk/client-s3');
 
-const root = path.join(__dirname, '..');
+const { root, startEmulatorProcess, startHelper, unspyNodes } = require('./lib/support');
 const JOBS = 200;
-const INTERVAL_MS = 500;
-// Spread of job run times (ms): 2 s … 12 s, deterministic (real async jobs take minutes).
-const delayOf = (i) => 2000 + ((i * 7919) % 10000);
+const INTERVAL_MS = 1000;
+// Spread of job run times (ms): 5 s … 30 s, deterministic (real async jobs take minutes).
+const delayOf = (i) => 5000 + ((i * 7919) % 25000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function s3Reads(stats) {
-  const s = stats.s3;
-  return (s.HeadObject || 0) + (s.ListObjectsV2 || 0) + (s.GetObject || 0);
+const READS = new Set(['HeadObjectCommand', 'ListObjectsV2Command', 'GetObjectCommand']);
+/** Counts the read requests an S3 client sends (each attempt), by command. */
+function countReads(client) {
+  const counts = { total: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (READS.has(context.commandName)) {
+        counts.total++;
+        counts[context.commandName] = (counts[context.commandName] || 0) + 1;
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'benchCountReads' },
+  );
+  return counts;
 }
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 module.exports = async function asyncBench() {
-  const helper = require('node-red-node-test-helper');
-  helper.init(require.resolve('node-red'));
-  const { startEmulator } = require(path.join(root, 'dist/emulator'));
+  const red = await startHelper();
+  const { helper } = red;
   const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
   const asyncNode = require(path.join(root, 'nodes/sagemaker-invoke-async.js'));
   // Our own s3rver directory, so the moment each output landed is its file's mtime.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-bench-async-'));
-  const emu = await startEmulator({ port: 0, s3: { directory: dir } });
+  const configFile = path.join(dir, '..', `${path.basename(dir)}.json`);
+  fs.writeFileSync(configFile, JSON.stringify({ s3: { directory: dir } }));
+  const emu = await startEmulatorProcess(['--config', configFile]);
   const landedAt = (loc) => {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
     const parts = m[2].split('/');
     const base = parts.pop();
     return fs.statSync(path.join(dir, m[1], ...parts, `${base}._S3rver_object`)).mtimeMs;
   };
-  await new Promise((r) => helper.startServer(r));
   try {
     // ---- the node ----
     const flow = [
@@ -55,15 +69,16 @@ module.exports = async function asyncBench() {
       { id: 'out', z: 'f1', type: 'helper' },
     ];
     await helper.load([configNode, asyncNode], flow, { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    unspyNodes(red, ['an']);
+    const nodeCounts = countReads(helper.getNode('c1').s3Client());
     const arrived = new Map();
     helper.getNode('out').on('input', (m) => arrived.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
-    emu.resetStats();
     for (let i = 0; i < JOBS; i++) {
       helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
     }
     while (arrived.size < JOBS) await sleep(20);
-    const nodeReads = s3Reads(emu.stats());
-    const nodeLists = emu.stats().s3.ListObjectsV2 || 0;
+    const nodeReads = nodeCounts.total;
+    const nodeLists = nodeCounts.ListObjectsV2Command || 0;
     const delays = [...arrived.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b);
     await helper.unload();
 
@@ -76,7 +91,7 @@ module.exports = async function asyncBench() {
       region: 'us-east-1', endpoint: emu.s3Url, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', requestHandler: { httpAgent: { maxSockets: 1000 } },
     });
-    emu.resetStats();
+    const refCounts = countReads(s3);
     const exists = async (loc) => {
       const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
       try {
@@ -101,7 +116,7 @@ module.exports = async function asyncBench() {
         }
       }),
     );
-    const refReads = s3Reads(emu.stats());
+    const refReads = refCounts.total;
     sm.destroy();
     s3.destroy();
 
@@ -131,7 +146,8 @@ module.exports = async function asyncBench() {
   } finally {
     await helper.unload().catch(() => {});
     await new Promise((r) => helper.stopServer(r));
-    await emu.close();
+    emu.child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(configFile, { force: true });
   }
 };

@@ -6,6 +6,9 @@
 // (`ratio` defaults to value / reference; `target` is checked against ratio, or against the
 // value when `targetOn: 'value'`).
 const fs = require('node:fs');
+
+// The SDK's notice that its 2027 releases need Node 22 would repeat in every bench's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const path = require('node:path');
 
 async function main() {
