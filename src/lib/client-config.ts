@@ -153,11 +153,15 @@ function problem(code: ProblemCode, params: Record<string, string | number> = {}
   return { ok: false, problem: { code, params, message: fillText(PROBLEM_TEXTS[code], params) } };
 }
 
-/** A trimmed string, or undefined for missing / blank values (an unset `${ENV}` becomes ""). */
+/**
+ * A trimmed string, or undefined for missing / blank values. Node-RED leaves a whole-value
+ * `${NAME}` as it is when NAME is not set, so that counts as blank too: the examples' config
+ * nodes read `${AWS_REGION}` etc., and unset they mean "the SDK's own resolution".
+ */
 export function blankToUndefined(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = String(v).trim();
-  return s === '' ? undefined : s;
+  return s === '' || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(s) ? undefined : s;
 }
 
 /**

@@ -101,12 +101,26 @@ export function logsUrlFromArn(arn: unknown): string | undefined {
   return url;
 }
 
+// The SDK's texts for a missing region or missing credentials do not say where to set them.
+const HINTS: Array<[RegExp, string]> = [
+  [/^Region is missing$/, 'set Region in the sagemaker-config node, or AWS_REGION for Node-RED'],
+  [
+    /^Could not load credentials from any providers/,
+    'choose Access keys, a profile or a role in the sagemaker-config node, or give Node-RED AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
+  ],
+];
+
+function withHint(message: string): string {
+  for (const [re, hint] of HINTS) if (re.test(message)) return `${message}: ${hint}`;
+  return message;
+}
+
 /** Builds `msg.sagemaker.error` from anything thrown (SDK error, InputError, abort, network error). */
 export function describeError(err: unknown): ErrorInfo {
   const e = (err && typeof err === 'object' ? err : { message: String(err) }) as AnyError;
   const info: ErrorInfo = {
     name: typeof e.name === 'string' && e.name ? e.name : 'Error',
-    message: typeof e.message === 'string' ? e.message : String(err),
+    message: withHint(typeof e.message === 'string' ? e.message : String(err)),
     retryable: isRetryable(err),
   };
   const status = e.$metadata?.httpStatusCode;

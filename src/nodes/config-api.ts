@@ -10,7 +10,7 @@
  *     // config !== null: config.runtimeClient() / config.s3Client() in the input handler
  *     // (they throw Error(configError) if the settings became unusable; treat like any error).
  */
-import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sagemaker-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Node, RED } from './red';
 import { fillText, PROBLEM_TEXTS } from '../lib/client-config';
@@ -80,7 +80,7 @@ export function attachConfig(red: RED, node: Node, configId: unknown): ConfigAtt
   return { config: config as SageMakerConfigNode, error: undefined };
 }
 
-type RuntimeMiddleware = Parameters<SageMakerRuntimeClient['middlewareStack']['add']>[0];
+type InitializeMiddleware = import('@smithy/types').InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes>;
 
 /**
  * The SDK's outputs carry no raw HTTP headers, but `msg.headers` of sagemaker-invoke needs them.
@@ -90,7 +90,7 @@ type RuntimeMiddleware = Parameters<SageMakerRuntimeClient['middlewareStack']['a
  * response); a client-level `deserialize` middleware would run inside the deserializer.
  */
 export function captureResponseHeaders(client: SageMakerRuntimeClient): void {
-  const capture: RuntimeMiddleware = (next) => async (args) => {
+  const capture: InitializeMiddleware = (next) => async (args) => {
     const result = await next(args);
     const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
     if (headers && result.output && typeof result.output === 'object') {
