@@ -2,6 +2,7 @@
  * Concurrency limiter with a bounded FIFO queue: at most `concurrency` jobs run at once, up to
  * `queueSize` wait, and `close()` aborts the running ones and releases the waiting ones.
  */
+import { setMaxListeners } from 'node:events';
 
 export interface Job {
   /** Does the work; must observe `signal`. A rejection is swallowed (jobs report their own outcome). */
@@ -24,7 +25,9 @@ export class WorkQueue {
   // A ring of waiting jobs: shift() on a big array is O(n).
   private waiting: Array<Job | undefined> = [];
   private head = 0;
-  private readonly controllers = new Set<AbortController>();
+  // One signal for every job: jobs are only ever aborted all together (close), and an
+  // AbortController per job was a measurable share of the per-message cost.
+  private readonly abort = new AbortController();
   private readonly settled = new Set<Promise<void>>();
   private closed = false;
 
@@ -32,11 +35,13 @@ export class WorkQueue {
     this.concurrency = Math.max(1, Math.floor(options.concurrency) || 1);
     this.queueSize = Math.max(0, Math.floor(options.queueSize) || 0);
     this.onChange = options.onChange;
+    // Each running job's SDK call listens on the shared signal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Jobs running now. */
   get running(): number {
-    return this.controllers.size;
+    return this.settled.size;
   }
 
   /** Jobs waiting. */
@@ -55,7 +60,7 @@ export class WorkQueue {
    */
   push(job: Job): boolean {
     if (this.closed) return false;
-    if (this.controllers.size < this.concurrency) {
+    if (this.settled.size < this.concurrency) {
       this.start(job);
     } else if (this.queued < this.queueSize) {
       this.waiting.push(job);
@@ -67,17 +72,14 @@ export class WorkQueue {
   }
 
   private start(job: Job): void {
-    const controller = new AbortController();
-    this.controllers.add(controller);
     let p: Promise<void>;
     const finish = (): void => {
-      this.controllers.delete(controller);
       this.settled.delete(p);
       if (!this.closed) this.next();
       this.changed();
     };
     try {
-      p = Promise.resolve(job.run(controller.signal)).then(finish, finish);
+      p = Promise.resolve(job.run(this.abort.signal)).then(finish, finish);
     } catch {
       p = Promise.resolve().then(finish);
     }
@@ -85,7 +87,7 @@ export class WorkQueue {
   }
 
   private next(): void {
-    while (this.controllers.size < this.concurrency && this.queued > 0) {
+    while (this.settled.size < this.concurrency && this.queued > 0) {
       const job = this.waiting[this.head] as Job;
       this.waiting[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
@@ -116,7 +118,7 @@ export class WorkQueue {
         // a release must not stop the others
       }
     }
-    for (const c of this.controllers) c.abort(reason);
+    this.abort.abort(reason);
     await Promise.all([...this.settled]);
     this.changed();
   }
