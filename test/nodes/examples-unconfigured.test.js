@@ -6,12 +6,11 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { helper, nodeRedPackage } = require('../helper');
+const { helper, coreNode } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const invokeNode = require('../../nodes/sagemaker-invoke.js');
-const coreDir = path.dirname(require.resolve(nodeRedPackage));
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [coreDir] }));
+const catchNode = coreNode('common/25-catch.js');
 
 const ENV = [
   'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE',

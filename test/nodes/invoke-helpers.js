@@ -1,12 +1,10 @@
 'use strict';
 // Shared setup of the sagemaker-invoke node tests: emulator, flows, counters.
-const path = require('node:path');
-const { helper, nodeRedPackage } = require('../helper');
+const { helper, coreNode, collect, spyDone, sleep, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const invokeNode = require('../../nodes/sagemaker-invoke.js');
-const coreDir = path.dirname(require.resolve(nodeRedPackage));
-const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [coreDir] }));
+const catchNode = coreNode('common/25-catch.js');
 const { startEmulator } = require('../../dist/emulator');
 
 const credentials = { c1: { accessKeyId: 'test', secretAccessKey: 'test' } };
@@ -38,33 +36,9 @@ function next(id) {
   return new Promise((resolve) => helper.getNode(id).once('input', resolve));
 }
 
-/** Collects every message a helper node receives. */
-function collect(id) {
-  const got = [];
-  helper.getNode(id).on('input', (m) => got.push(m));
-  return got;
-}
-
-/** Counts done() calls of a node (Node-RED routes done(err) and done() through _complete). */
-function spyDone(id) {
-  const node = helper.getNode(id);
-  const calls = [];
-  const orig = node._complete;
-  node._complete = function (msg, err) {
-    calls.push({ msg, err });
-    return orig.call(this, msg, err);
-  };
-  return calls;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond, what, ms = 10000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+/** Waits for `cond`, failing after 10 s. */
+function until(cond, what, ms = 10000) {
+  return untilShared(cond, what, ms, 5);
 }
 
 /** Requests the emulator received for one endpoint since `since` (a received().length). */

@@ -3,15 +3,12 @@
 // multi-byte characters) come out intact in every mode, text presets, sequences a join node
 // rebuilds, one error per failed stream, idle timeout, and close aborting open streams.
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { helper, nodeRedPackage } = require('../helper');
+const { helper, coreNode: core } = require('../helper');
 const { SageMakerRuntimeClient, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { startEmulator } = require('../../dist/emulator');
 const configNode = require('../../nodes/sagemaker-config.js');
 const streamNode = require('../../nodes/sagemaker-stream.js');
 
-const coreDir = path.dirname(require.resolve(nodeRedPackage));
-const core = (p) => require(require.resolve(`@node-red/nodes/core/${p}`, { paths: [coreDir] }));
 const catchNode = core('common/25-catch.js');
 const joinNode = core('sequence/17-split.js');
 

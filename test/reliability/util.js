@@ -1,12 +1,9 @@
 'use strict';
 // Shared setup of the reliability tests: the three worker nodes and the core nodes they are
 // wired to (catch, complete), outcome counting by message id, and resource counts.
-const path = require('node:path');
-const { helper, nodeRedPackage } = require('../helper');
+const { helper, coreNode: core } = require('../helper');
 const { startEmulator } = require('../../dist/emulator');
 
-const coreDir = path.dirname(require.resolve(nodeRedPackage));
-const core = (p) => require(require.resolve(`@node-red/nodes/core/${p}`, { paths: [coreDir] }));
 const catchNode = core('common/25-catch.js');
 const completeNode = core('common/24-complete.js');
 
