@@ -12,6 +12,9 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
+const { startBroker, brokerEnv } = require('./broker');
+const { simulate } = require('./simulate');
+
 const root = path.join(__dirname, '..');
 const pkg = require('../package.json');
 
@@ -329,7 +332,8 @@ async function startEmulatorOn(port, options, fallback, startEmulator = loadEmul
  * Options: `port` (Node-RED, default 1880; 0 = any), `userDir` (default .demo/), `quiet`
  * (Node-RED logs warnings only, no banner), `emulatorPort` (default 9080, any free port if that
  * one is taken; 0 = any), `emulator` (extra emulator options; `endpoints` and `credentials` are
- * added to the demo's), `examplesDir`, `keepFlows` (keep an existing flows.json), `startEmulator`
+ * added to the demo's), `mqttPort` (the MQTT broker, default any free port), `simulate`
+ * (`{ devices, rate }`: publish simulated readings to it), `examplesDir`, `keepFlows` (keep an existing flows.json), `startEmulator`
  * (another emulator implementation, default dist/emulator's), `settings` (more Node-RED settings).
  * Resolves to `{ url, emulator, nodeRed, tabs, close() }`.
  */
@@ -385,6 +389,16 @@ async function startDemo(options = {}) {
     AWS_SESSION_TOKEN: undefined, // a token from the user's shell would not match the demo key
     AWS_PROFILE: undefined,
   };
+  // The MQTT broker of the IoT gateway example (its mqtt-broker node reads ${MQTT_BROKER_HOST}/${MQTT_BROKER_PORT}).
+  let broker;
+  try {
+    broker = await startBroker({ host: DEFAULTS.host, port: o.mqttPort ?? 0 });
+  } catch (err) {
+    await emulator.close().catch(() => {});
+    await closeServer();
+    throw new DemoError(`The MQTT broker did not start: ${err.message}`);
+  }
+  Object.assign(env, brokerEnv(broker));
   for (const [k, v] of Object.entries(env)) {
     previousEnv[k] = process.env[k];
     if (v === undefined) delete process.env[k];
@@ -396,14 +410,18 @@ async function startDemo(options = {}) {
     nodeRed = await startNodeRed({ userDir, host: o.host, quiet: o.quiet, listening, settings: o.settings });
   } catch (err) {
     await emulator.close().catch(() => {});
+    await broker.close().catch(() => {});
     throw err;
   }
+  const simulator = o.simulate ? await simulate({ url: broker.url, ...o.simulate }) : undefined;
 
   let closing;
   const close = () => {
     closing ??= (async () => {
+      await simulator?.stop().catch(() => {});
       await nodeRed.close();
       await emulator.close().catch(() => {});
+      await broker.close().catch(() => {});
       for (const [k, v] of Object.entries(previousEnv)) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
@@ -417,6 +435,8 @@ async function startDemo(options = {}) {
       `Node-RED editor:     ${nodeRed.url}`,
       `SageMaker emulator:  ${emulator.url}  (region ${env.AWS_REGION}, access key test / secret test)`,
       `S3 (emulator):       ${emulator.s3Url}`,
+      `MQTT broker:         ${broker.url}  (\${MQTT_BROKER_URL})` +
+        (simulator ? `; simulator: ${o.simulate.devices ?? 10} devices, ${o.simulate.rate ?? 10} readings/s` : '; readings: npm start -- --simulate, or npm run simulate'),
       `userDir:             ${rel(userDir)}`,
       '',
       tabs.length ? 'Example flows, one tab each:' : 'No example flows found in examples/',
@@ -428,19 +448,21 @@ async function startDemo(options = {}) {
     ];
     console.log(lines.join('\n'));
   }
-  return { url: nodeRed.url, emulator, nodeRed, tabs, userDir, close };
+  return { url: nodeRed.url, emulator, broker, nodeRed, tabs, userDir, close };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-const USAGE = `Usage: npm start [-- --port N] [--keep-flows]
+const USAGE = `Usage: npm start [-- --port N] [--keep-flows] [--simulate [--devices N] [--rate R]]
 
 Starts the SageMaker Runtime emulator and Node-RED (http://127.0.0.1:1880) with every example
 flow deployed. Options:
   --port N        Node-RED port (also PORT=N npm start); default 1880
   --keep-flows    keep .demo/flows.json instead of redeploying the examples
   --user-dir DIR  Node-RED userDir (default .demo/)
+  --simulate      publish device readings to the demo's MQTT broker (sensors/<device>/reading)
+  --devices N     simulated devices (default 10); --rate R readings per second in total (default 10)
   --help          this text`;
 
 function parsePort(value, from) {
@@ -463,6 +485,12 @@ function parseArgs(argv, env) {
     if (flag === '--port' || flag === '-p') out.port = parsePort(value(), '--port');
     else if (flag === '--user-dir') out.userDir = path.resolve(value());
     else if (flag === '--keep-flows') out.keepFlows = true;
+    else if (flag === '--simulate') out.simulate = { ...out.simulate };
+    else if (flag === '--devices' || flag === '--rate') {
+      const n = Number(value());
+      if (!(n > 0)) throw new DemoError(`${flag} must be a positive number`);
+      out.simulate = { ...out.simulate, [flag.slice(2)]: flag === '--devices' ? Math.ceil(n) : n };
+    }
     else if (flag === '--help' || flag === '-h') out.help = true;
     else throw new DemoError(`Unknown option ${a}\n\n${USAGE}`);
   }

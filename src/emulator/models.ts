@@ -75,36 +75,44 @@ function echo(req: ModelRequest): ModelResult {
 // ---------------------------------------------------------------------------------------------
 // sensor-anomaly
 //
-// Input: CSV rows of numbers (an optional non-numeric header row is skipped), or JSON: an array
-// of numbers, an array of equal-length number arrays, or { instances | readings: <either> }
-// (optionally with "threshold"). CustomAttributes `threshold=<n>` also sets the threshold.
-// Output (application/json), z = (x - mean) / population std dev over the batch, per column:
-//   1-D: { scores: number[], anomalies: number[] (indices), anomaly: boolean,
-//          threshold, mean: number, stdDev: number }
-//   rows: { scores: number[][], anomalies: number[] (row indices with any |z| > threshold),
-//           anomaly: boolean, threshold, mean: number[], stdDev: number[] }
-// A reading is anomalous when |z| > threshold (default 3). With n readings |z| cannot exceed
-// (n-1)/sqrt(n), so a batch needs at least 11 readings for the default threshold to fire.
+// One series of readings — a JSON array of numbers, { readings | instances: [numbers] }
+// (optionally with "threshold"), or one CSV column (an optional non-numeric header line is
+// skipped) — is scored as a whole:
+//   { scores: number[], anomalies: number[] (indices), anomaly: boolean, threshold, mean, stdDev }
+// with z = (x - mean) / population std dev over the series. A reading is anomalous when
+// |z| > threshold (default 3; CustomAttributes `threshold=<n>` or "threshold" set it). With n
+// readings |z| cannot exceed (n-1)/sqrt(n), so a series needs at least 11 readings for the
+// default threshold to fire.
+//
+// A batch of rows is scored row by row, each row as the series it holds (the same result as
+// sending that row alone), one result per row, in order:
+//   JSON array of arrays              → JSON array of results
+//   { instances | readings: rows }    → { predictions: results }
+//   CSV lines of 2+ numbers           → { predictions: results }, or with Accept text/csv one
+//                                       CSV line per row: `<anomaly 0|1>,<largest |z|>`
+//   JSON Lines (application/jsonlines) of arrays → JSON Lines of results
 // Unparsable input: ModelFailure 400.
 // ---------------------------------------------------------------------------------------------
 
 export const DEFAULT_ANOMALY_THRESHOLD = 3;
 
+type Shape = 'series' | 'array' | 'instances' | 'csv' | 'jsonlines';
+
 interface Readings {
+  /** One series, or one per row of a batch. */
   rows: number[][];
-  oneD: boolean;
+  shape: Shape;
   threshold?: number;
 }
 
-function fromJsonArray(value: unknown): Readings {
+const isSeries = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+function fromJsonArray(value: unknown, wrapped: boolean): Readings {
   if (!Array.isArray(value) || value.length === 0) throw new ModelFailure(400, 'Expected a non-empty array of readings');
-  if (value.every((v) => typeof v === 'number')) return { rows: (value as number[]).map((v) => [v]), oneD: true };
-  if (value.every((r) => Array.isArray(r) && r.length > 0 && r.every((v: unknown) => typeof v === 'number'))) {
-    const rows = value as number[][];
-    if (rows.some((r) => r.length !== rows[0].length)) throw new ModelFailure(400, 'All rows must have the same number of readings');
-    return { rows, oneD: false };
-  }
-  throw new ModelFailure(400, 'Readings must be numbers or arrays of numbers');
+  if (isSeries(value)) return { rows: [value], shape: 'series' };
+  const bad = value.findIndex((r) => !isSeries(r));
+  if (bad < 0) return { rows: value as number[][], shape: wrapped ? 'instances' : 'array' };
+  throw new ModelFailure(400, `Readings must be numbers, or rows of numbers (row ${bad + 1} is not)`);
 }
 
 function parseJson(text: string): Readings {
@@ -118,14 +126,29 @@ function parseJson(text: string): Readings {
     const o = value as Record<string, unknown>;
     const inner = o.instances ?? o.readings;
     if (inner === undefined) throw new ModelFailure(400, 'Expected an array, or an object with "instances" or "readings"');
-    const r = fromJsonArray(inner);
+    const r = fromJsonArray(inner, true);
     if (o.threshold !== undefined) {
       if (typeof o.threshold !== 'number' || !(o.threshold > 0)) throw new ModelFailure(400, '"threshold" must be a positive number');
       r.threshold = o.threshold;
     }
     return r;
   }
-  return fromJsonArray(value);
+  return fromJsonArray(value, false);
+}
+
+function parseJsonLines(text: string): Readings {
+  const rows = text.split(/\r?\n/).filter((l) => l.trim() !== '').map((line, i) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new ModelFailure(400, `JSON Lines line ${i + 1} is not JSON: ${(e as Error).message}`);
+    }
+    if (!isSeries(value)) throw new ModelFailure(400, `JSON Lines line ${i + 1} is not an array of numbers`);
+    return value;
+  });
+  if (rows.length === 0) throw new ModelFailure(400, 'No readings in the JSON Lines input');
+  return { rows, shape: 'jsonlines' };
 }
 
 function parseCsv(text: string): Readings {
@@ -136,35 +159,50 @@ function parseCsv(text: string): Readings {
   if (parsed.length === 0) throw new ModelFailure(400, 'No readings in the CSV input');
   const bad = parsed.findIndex((r) => !numeric(r));
   if (bad >= 0) throw new ModelFailure(400, `CSV row ${bad + 1} is not a list of numbers`);
-  if (parsed.some((r) => r.length !== parsed[0].length)) throw new ModelFailure(400, 'All CSV rows must have the same number of columns');
-  return { rows: parsed, oneD: parsed[0].length === 1 };
+  // One column is one series; lines of several readings are rows of a batch.
+  if (parsed.every((r) => r.length === 1)) return { rows: [parsed.map((r) => r[0])], shape: 'series' };
+  return { rows: parsed, shape: 'csv' };
+}
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** z-scores of one series against its own mean and population standard deviation. */
+export function scoreSeries(values: readonly number[], threshold: number) {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const stdDev = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+  const scores = values.map((v) => (stdDev === 0 ? 0 : round((v - mean) / stdDev)));
+  const anomalies = scores.flatMap((z, i) => (Math.abs(z) > threshold ? [i] : []));
+  return { scores, anomalies, anomaly: anomalies.length > 0, threshold, mean: round(mean), stdDev: round(stdDev) };
 }
 
 function sensorAnomaly(req: ModelRequest): ModelResult {
   const text = req.body.toString('utf8').trim();
   if (text === '') throw new ModelFailure(400, 'Empty input: send CSV rows or a JSON array of readings');
   const ct = (req.contentType ?? '').toLowerCase();
-  const json = ct.includes('json') || (!ct.includes('csv') && /^[[{]/.test(text));
-  const readings = json ? parseJson(text) : parseCsv(text);
+  const jsonLines = /jsonl|ndjson/.test(ct);
+  const json = !jsonLines && (ct.includes('json') || (!ct.includes('csv') && /^[[{]/.test(text)));
+  const readings = jsonLines ? parseJsonLines(text) : json ? parseJson(text) : parseCsv(text);
   const attr = /(?:^|[;,\s])threshold=([0-9.]+)/.exec(req.customAttributes ?? '');
   const threshold = readings.threshold ?? (attr && Number(attr[1]) > 0 ? Number(attr[1]) : DEFAULT_ANOMALY_THRESHOLD);
-
-  const { rows } = readings;
-  const cols = rows[0].length;
-  const mean: number[] = [];
-  const stdDev: number[] = [];
-  for (let c = 0; c < cols; c++) {
-    const m = rows.reduce((s, r) => s + r[c], 0) / rows.length;
-    mean.push(m);
-    stdDev.push(Math.sqrt(rows.reduce((s, r) => s + (r[c] - m) ** 2, 0) / rows.length));
+  const results = readings.rows.map((row) => scoreSeries(row, threshold));
+  const jsonBody = (value: unknown): ModelResult => ({ body: Buffer.from(JSON.stringify(value)), contentType: 'application/json' });
+  switch (readings.shape) {
+    case 'series':
+      return jsonBody(results[0]);
+    case 'array':
+      return jsonBody(results);
+    case 'jsonlines':
+      return { body: Buffer.from(results.map((r) => JSON.stringify(r) + '\n').join('')), contentType: 'application/jsonlines' };
+    case 'csv':
+      if (/text\/csv/.test(req.accept ?? '')) {
+        const lines = results.map((r) => `${r.anomaly ? 1 : 0},${Math.max(...r.scores.map(Math.abs))}\n`);
+        return { body: Buffer.from(lines.join('')), contentType: 'text/csv' };
+      }
+      return jsonBody({ predictions: results });
+    case 'instances':
+    default:
+      return jsonBody({ predictions: results });
   }
-  const round = (x: number): number => Math.round(x * 1e6) / 1e6;
-  const z = rows.map((r) => r.map((v, c) => (stdDev[c] === 0 ? 0 : round((v - mean[c]) / stdDev[c]))));
-  const anomalies = z.flatMap((r, i) => (r.some((v) => Math.abs(v) > threshold) ? [i] : []));
-  const out = readings.oneD
-    ? { scores: z.map((r) => r[0]), anomalies, anomaly: anomalies.length > 0, threshold, mean: round(mean[0]), stdDev: round(stdDev[0]) }
-    : { scores: z, anomalies, anomaly: anomalies.length > 0, threshold, mean: mean.map(round), stdDev: stdDev.map(round) };
-  return { body: Buffer.from(JSON.stringify(out)), contentType: 'application/json' };
 }
 
 // ---------------------------------------------------------------------------------------------

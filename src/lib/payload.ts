@@ -5,10 +5,10 @@
 import { describeType, parseCsv, toCsv } from './csv';
 import { InputError } from './errors';
 
-export type RequestFormat = 'auto' | 'json' | 'csv' | 'text' | 'binary';
+export type RequestFormat = 'auto' | 'json' | 'jsonlines' | 'csv' | 'text' | 'binary';
 export type ResponseFormat = 'auto' | 'json' | 'text' | 'buffer' | 'csv';
 
-export const REQUEST_FORMATS: readonly RequestFormat[] = ['auto', 'json', 'csv', 'text', 'binary'];
+export const REQUEST_FORMATS: readonly RequestFormat[] = ['auto', 'json', 'jsonlines', 'csv', 'text', 'binary'];
 export const RESPONSE_FORMATS: readonly ResponseFormat[] = ['auto', 'json', 'text', 'buffer', 'csv'];
 
 export interface EncodedBody {
@@ -18,8 +18,11 @@ export interface EncodedBody {
 }
 
 const FIELD = 'msg.payload';
+/** The JSON Lines media type SageMaker's built-in algorithms use. */
+export const JSON_LINES = 'application/jsonlines';
 
-function bytesOf(value: unknown): Buffer | undefined {
+/** The bytes of a Buffer, Uint8Array, ArrayBuffer or typed array; undefined for anything else. */
+export function bytesOf(value: unknown): Buffer | undefined {
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return Buffer.from(value);
@@ -27,7 +30,8 @@ function bytesOf(value: unknown): Buffer | undefined {
   return undefined;
 }
 
-function toJson(value: unknown): string {
+/** JSON text of a payload value; InputError (field msg.payload) for what JSON cannot carry. */
+export function toJson(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new InputError(FIELD, `${FIELD} is ${value}, which JSON cannot represent`);
   }
@@ -46,7 +50,8 @@ function toJson(value: unknown): string {
   return text;
 }
 
-function unencodable(value: unknown): InputError | undefined {
+/** Why a payload cannot be a request body at all (undefined, null, function, symbol, BigInt), or undefined. */
+export function unencodable(value: unknown): InputError | undefined {
   if (value === undefined || value === null) {
     return new InputError(FIELD, `${FIELD} is ${describeType(value)}: set it to the request body (object, array, string, number or Buffer)`);
   }
@@ -62,6 +67,8 @@ function unencodable(value: unknown): InputError | undefined {
  *   object/array/number/boolean → JSON (`application/json`).
  * - `json`: a string is taken to be JSON text already and must parse; a Buffer is sent as is;
  *   anything else is JSON-encoded (`application/json`).
+ * - `jsonlines`: an array → one JSON value per line; a string or Buffer is taken to be JSON Lines
+ *   already; any other value → one line (`application/jsonlines`).
  * - `csv`: an array → one line, an array of arrays → one line per row; a string or Buffer is
  *   taken to be CSV already (`text/csv`).
  * - `text`: string, number or boolean as UTF-8 text; a Buffer as is (`text/plain`).
@@ -85,6 +92,12 @@ export function encodeBody(payload: unknown, format: RequestFormat = 'auto'): En
         return { body: Buffer.from(payload, 'utf8'), contentType: 'application/json' };
       }
       return { body: Buffer.from(toJson(payload), 'utf8'), contentType: 'application/json' };
+    }
+    case 'jsonlines': {
+      if (bytes) return { body: bytes, contentType: JSON_LINES };
+      if (typeof payload === 'string') return { body: Buffer.from(payload, 'utf8'), contentType: JSON_LINES };
+      const values = Array.isArray(payload) ? payload : [payload];
+      return { body: Buffer.from(values.map((v) => toJson(v) + '\n').join(''), 'utf8'), contentType: JSON_LINES };
     }
     case 'csv': {
       if (bytes) return { body: bytes, contentType: 'text/csv' };
@@ -143,7 +156,8 @@ export function isJsonLinesType(contentType: string | undefined): boolean {
   return ['application/jsonlines', 'application/jsonl', 'application/x-jsonlines', 'application/x-ndjson', 'application/ndjson'].includes(t);
 }
 
-function snippet(text: string, max = 80): string {
+/** A short quoted excerpt of a text for error messages. */
+export function snippet(text: string, max = 80): string {
   const one = text.replace(/\s+/g, ' ').trim();
   return JSON.stringify(one.length > max ? `${one.slice(0, max)}…` : one);
 }

@@ -320,6 +320,38 @@ export function mapRequest(
   settings: RequestSettings,
   msg: { payload?: unknown; headers?: unknown; inputLocation?: unknown },
 ): MappedRequest {
+  const { endpointName: name, contentType, params } = mapFields(op, endpointName, settings, msg);
+
+  if (op === 'async' && params.InputLocation !== undefined) {
+    return { endpointName: name, body: Buffer.alloc(0), contentType, params };
+  }
+
+  const fmt = (settingValue(settings.requestFormat) || 'auto') as RequestFormat;
+  if (!REQUEST_FORMATS.includes(fmt)) throw new InputError('Request format', `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
+  const encoded = encodeBody(msg.payload, fmt);
+  if (encoded.body.length === 0) {
+    throw new InputError('msg.payload', 'msg.payload is empty: the request body must have at least one byte');
+  }
+  if (op !== 'async' && encoded.body.length > MAX_BODY_BYTES) {
+    throw new InputError(
+      'msg.payload',
+      `msg.payload is ${encoded.body.length} bytes encoded, over the ${MAX_BODY_BYTES}-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs`,
+    );
+  }
+  return { endpointName: name, body: encoded.body, contentType: contentType || encoded.contentType, params };
+}
+
+/**
+ * The request fields of one message without its body: the endpoint name, the ContentType set by
+ * the node or the message ('' = none) and the other SDK members. Throws InputError like
+ * `mapRequest`. Batching groups messages by this.
+ */
+export function mapFields(
+  op: Operation,
+  endpointName: unknown,
+  settings: RequestSettings,
+  msg: { headers?: unknown; inputLocation?: unknown },
+): Omit<MappedRequest, 'body'> {
   const name = typeof endpointName === 'string' ? endpointName.trim() : endpointName;
   const nameError = validateEndpointName(name);
   if (nameError) throw new InputError(ENDPOINT_FIELD, nameError);
@@ -351,22 +383,5 @@ export function mapRequest(
     if (f.key === 'contentType') contentType = value;
     else params[f.param] = f.integer ? Number(value) : value;
   }
-
-  if (op === 'async' && params.InputLocation !== undefined) {
-    return { endpointName: name as string, body: Buffer.alloc(0), contentType, params };
-  }
-
-  const fmt = (settingValue(settings.requestFormat) || 'auto') as RequestFormat;
-  if (!REQUEST_FORMATS.includes(fmt)) throw new InputError('Request format', `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
-  const encoded = encodeBody(msg.payload, fmt);
-  if (encoded.body.length === 0) {
-    throw new InputError('msg.payload', 'msg.payload is empty: the request body must have at least one byte');
-  }
-  if (op !== 'async' && encoded.body.length > MAX_BODY_BYTES) {
-    throw new InputError(
-      'msg.payload',
-      `msg.payload is ${encoded.body.length} bytes encoded, over the ${MAX_BODY_BYTES}-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs`,
-    );
-  }
-  return { endpointName: name as string, body: encoded.body, contentType: contentType || encoded.contentType, params };
+  return { endpointName: name as string, contentType, params };
 }

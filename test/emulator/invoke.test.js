@@ -225,14 +225,32 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
       assert.ok(result.scores[12] > 3);
     });
 
-    it('sensor-anomaly scores CSV rows per column and reports no anomaly for a calm batch', async function () {
-      const csv = 'temp,vibration\n20,0.1\n21,0.2\n19,0.1\n20,0.2\n';
-      const out = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'text/csv', Body: csv });
-      const result = JSON.parse(Buffer.from(out.Body).toString());
-      assert.equal(result.scores.length, 4);
-      assert.equal(result.scores[0].length, 2);
-      assert.deepEqual(result.anomalies, []);
-      assert.equal(result.anomaly, false);
+    it('sensor-anomaly scores CSV rows row by row, each as if it were sent alone', async function () {
+      const rows = [[20, 21, 19, 20, 21, 20, 19, 20, 21, 20, 20, 35], [1, 2, 1, 2]];
+      const alone = [];
+      for (const r of rows) {
+        const o = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify(r) });
+        alone.push(JSON.parse(Buffer.from(o.Body).toString()));
+      }
+      const out = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'text/csv', Body: rows.map((r) => r.join(',')).join('\n') + '\n' });
+      assert.deepEqual(JSON.parse(Buffer.from(out.Body).toString()), { predictions: alone });
+      assert.equal(alone[0].anomaly, true);
+      assert.equal(alone[1].anomaly, false);
+      const csv = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'text/csv', Accept: 'text/csv', Body: rows.map((r) => r.join(',')).join('\n') });
+      assert.equal(csv.ContentType, 'text/csv');
+      assert.deepEqual(Buffer.from(csv.Body).toString().trim().split('\n').map((l) => l.split(',')[0]), ['1', '0']);
+    });
+
+    it('sensor-anomaly answers a JSON array of rows with an array and JSON Lines with JSON Lines, one result per row', async function () {
+      const rows = [[5, 5, 6, 5], [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 30]];
+      const arr = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify(rows) });
+      const results = JSON.parse(Buffer.from(arr.Body).toString());
+      assert.deepEqual(results.map((r) => r.anomaly), [false, true]);
+      const jl = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/jsonlines', Body: rows.map((r) => JSON.stringify(r)).join('\n') });
+      assert.equal(jl.ContentType, 'application/jsonlines');
+      assert.deepEqual(Buffer.from(jl.Body).toString().trim().split('\n').map((l) => JSON.parse(l)), results);
+      const wrapped = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify({ instances: rows }) });
+      assert.deepEqual(JSON.parse(Buffer.from(wrapped.Body).toString()), { predictions: results });
     });
 
     it('sensor-anomaly answers invalid input with ModelError 424 / OriginalStatusCode 400', async function () {

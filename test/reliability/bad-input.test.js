@@ -159,7 +159,7 @@ const CASES = [
   // --- node settings out of range ---------------------------------------------------------------
   { kind: 'invoke', name: 'concurrency 0', props: { concurrency: '0' }, msg: () => ({ payload: 'x' }), expect: 'Concurrency must be a whole number from 1 to 1000, got "0"', perMessage: false },
   { kind: 'invoke', name: 'response format xml', props: { responseFormat: 'xml' }, msg: () => ({ payload: 'x' }), expect: 'Response format must be one of auto, json, text, buffer, csv, got "xml"', perMessage: false },
-  { kind: 'invoke', name: 'request format yaml', props: { requestFormat: 'yaml' }, msg: () => ({ payload: 'x' }), expect: 'Request format must be one of auto, json, csv, text, binary, got "yaml"', perMessage: false },
+  { kind: 'invoke', name: 'request format yaml', props: { requestFormat: 'yaml' }, msg: () => ({ payload: 'x' }), expect: 'Request format must be one of auto, json, jsonlines, csv, text, binary, got "yaml"', perMessage: false },
   { kind: 'invoke', name: 'CustomAttributes setting with non-ASCII', props: { customAttributes: 'grüße' }, msg: () => ({ payload: 'x' }), expect: `CustomAttributes ${VISIBLE}`, perMessage: false },
 
   // --- sagemaker-stream ---------------------------------------------------------------------------

@@ -104,3 +104,12 @@ describe('lib/payload decodeBody', function () {
     assert.ok(isJsonLinesType('application/jsonlines'));
   });
 });
+
+describe('request format jsonlines', function () {
+  it('an array becomes one JSON value per line (application/jsonlines); a string is sent as is', function () {
+    const e = encodeBody([{ a: 1 }, [2, 3]], 'jsonlines');
+    assert.equal(e.contentType, 'application/jsonlines');
+    assert.equal(e.body.toString(), '{"a":1}\n[2,3]\n');
+    assert.equal(encodeBody('{"a":1}\n', 'jsonlines').body.toString(), '{"a":1}\n');
+  });
+});
