@@ -56,6 +56,8 @@ export interface ConsumerOptions {
   onError?(error: unknown, where: 'receive' | 'delete' | 'handle'): void;
   /** Called after each batch (for status texts). */
   onStats?(stats: ConsumerStats): void;
+  /** Called after each successful receive, with the number of messages (0 when a long poll ended empty). */
+  onReceive?(count: number): void;
   maxMessages?: number;
   waitTimeSeconds?: number;
   dedupWindowMs?: number;
@@ -119,7 +121,7 @@ export class QueueConsumer {
   private readonly recent: RecentIds;
   private readonly active = new Map<string, Promise<Verdict>>();
   private loop: Promise<void> | undefined;
-  private readonly o: Required<Omit<ConsumerOptions, 'onInvalid' | 'onError' | 'onStats'>> & ConsumerOptions;
+  private readonly o: Required<Omit<ConsumerOptions, 'onInvalid' | 'onError' | 'onStats' | 'onReceive'>> & ConsumerOptions;
 
   constructor(options: ConsumerOptions) {
     this.o = {
@@ -163,6 +165,7 @@ export class QueueConsumer {
       try {
         batch = await this.o.ops.receive({ maxMessages: this.o.maxMessages, waitTimeSeconds: this.o.waitTimeSeconds, signal });
         backoff = 0;
+        this.o.onReceive?.(batch.length);
       } catch (err) {
         if (signal.aborted) break;
         this.stats.receiveErrors += 1;
