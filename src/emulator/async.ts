@@ -134,6 +134,9 @@ export async function handleAsync(ctx: InvocationContext): Promise<void> {
       failure: failureLocation ? parseS3Uri(failureLocation, { field: 'FailureLocation' }) : undefined,
       timedOut: delay > timeoutSeconds * 1000,
       signal: jobs.abort.signal,
+      receivedAt: Date.now(),
+      inputLocation,
+      outputLocation,
     };
     const timer = setTimeout(() => {
       jobs.timers.delete(timer);
@@ -159,17 +162,70 @@ interface Job {
   failure: S3Location | undefined;
   timedOut: boolean;
   signal: AbortSignal;
+  /** When the request was accepted, and its locations (for the SNS notification). */
+  receivedAt: number;
+  inputLocation: string | undefined;
+  outputLocation: string;
+}
+
+/** Responses up to this size ride in the notification with IncludeInferenceResponseIn (AsyncInferenceNotificationConfig). */
+export const MAX_INCLUDED_RESPONSE_BYTES = 128 * 1024;
+
+/**
+ * Publishes the job's notification to the endpoint's success or error topic, in the format of
+ * the SageMaker Developer Guide ("Check prediction results"; README, "Scaling out").
+ */
+function notify(job: Job, status: 'Completed' | 'Failed', detail: { body?: Buffer | string; contentType?: string; failureReason?: string }): void {
+  const { state, endpoint, headers, endpointName } = job.ctx;
+  const cfg = endpoint.async ?? {};
+  const topic = status === 'Completed' ? cfg.successTopic : cfg.errorTopic;
+  if (!topic || !state.publish || job.signal.aborted) return;
+  const include = (cfg.includeInferenceResponseIn ?? []).includes(status === 'Completed' ? 'SUCCESS_NOTIFICATION_TOPIC' : 'ERROR_NOTIFICATION_TOPIC');
+  const body = detail.body === undefined ? undefined : Buffer.from(detail.body);
+  const requestParameters: Record<string, string> = {};
+  const add = (k: string, v: string | undefined): void => {
+    if (v) requestParameters[k] = v;
+  };
+  add('accept', headers['x-amzn-sagemaker-accept']);
+  add('contentType', headers['x-amzn-sagemaker-content-type']);
+  add('customAttributes', headers['x-amzn-sagemaker-custom-attributes']);
+  add('endpointName', endpointName);
+  add('inputLocation', job.inputLocation);
+  const doc = {
+    awsRegion: state.options.region,
+    eventTime: new Date().toISOString(),
+    receivedTime: new Date(job.receivedAt).toISOString(),
+    invocationStatus: status,
+    ...(status === 'Failed' ? { failureReason: detail.failureReason } : {}),
+    requestParameters,
+    ...(status === 'Completed' ? { responseParameters: { contentType: detail.contentType ?? 'application/octet-stream', outputLocation: job.outputLocation } } : {}),
+    ...(include && body && body.length <= MAX_INCLUDED_RESPONSE_BYTES
+      ? { responseBody: { content: body.toString('base64'), message: 'Check S3 path location(if configured) or Cloudwatch for additional details.', encoding: 'BASE64' } }
+      : {}),
+    inferenceId: job.inferenceId,
+    eventVersion: '1.0',
+    eventSource: 'aws:sagemaker',
+    eventName: 'InferenceResult',
+  };
+  try {
+    state.publish(topic, JSON.stringify(doc));
+  } catch (err) {
+    if (state.options.verbose) console.error(`async job ${job.inferenceId}: cannot publish to ${topic}: ${(err as Error).message}`);
+  }
 }
 
 async function runJob(job: Job): Promise<void> {
   const { ctx } = job;
   const s3 = ctx.state.s3;
   const fail = async (text: string): Promise<void> => {
-    if (!job.failure) return; // no S3FailurePath: the failure is only visible by the absence of output
-    await s3.send(
-      new PutObjectCommand({ Bucket: job.failure.bucket, Key: job.failure.key, Body: text, ContentType: 'text/plain; charset=utf-8' }),
-      { abortSignal: job.signal },
-    );
+    // no S3FailurePath: the failure is only visible by the absence of output (or a notification)
+    if (job.failure) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: job.failure.bucket, Key: job.failure.key, Body: text, ContentType: 'text/plain; charset=utf-8' }),
+        { abortSignal: job.signal },
+      );
+    }
+    notify(job, 'Failed', { body: text, failureReason: `ClientError: ${text}` });
   };
   const fault = ctx.fault?.kind;
   if (job.timedOut) return fail(`Inference ${job.inferenceId} exceeded InvocationTimeoutSeconds; the model did not finish in time (ModelInvocationTimeExceeded).`);
@@ -218,6 +274,7 @@ async function runJob(job: Job): Promise<void> {
     new PutObjectCommand({ Bucket: job.output.bucket, Key: job.output.key, Body: result.body, ContentType: result.contentType }),
     { abortSignal: job.signal },
   );
+  notify(job, 'Completed', { body: result.body, contentType: result.contentType });
 }
 
 function formatLoc(l: S3Location): string {

@@ -12,6 +12,7 @@ InvokeEndpointAsync) with STS AssumeRole and an embedded S3, for tests and offli
 Options:
   --host <host>      address to listen on (default 127.0.0.1)
   --port <port>      port to listen on (default 9080; 0 picks a free port)
+  --sqs-port <port>  port of the emulated SQS and SNS (default 0: a free port)
   --no-auth          accept requests without checking SigV4 signatures
   --config <file>    JSON file with emulator options (endpoints, faults, credentials, s3 ...)
   --seed <n>         seed of the fault-injection random generator (default 1)
@@ -52,6 +53,13 @@ function parseArgs(argv: string[]): EmulatorOptions | 'help' {
         const port = Number(v);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got '${v}'`);
         cli.port = port;
+        break;
+      }
+      case '--sqs-port': {
+        const v = take();
+        const port = Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--sqs-port must be an integer 0-65535, got '${v}'`);
+        cli.sqsPort = port;
         break;
       }
       case '--no-auth':
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
   }
   console.log(`SageMaker Runtime emulator listening on ${emu.url}`);
   console.log(`S3 listening on ${emu.s3Url}`);
+  console.log(`SQS and SNS listening on ${emu.sqsUrl}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { stopAsyncJobs } from './async';
 import { FaultSelector, mulberry32 } from './faults';
 import { type IotServerHandle, startEmulatorIot } from './iot';
+import { type MessagingHandle, startMessaging } from './messaging';
 import { startS3 } from './s3';
 import { createServer, type Core } from './server';
 import { CredentialStore } from './sts';
@@ -99,13 +100,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     s3Client.destroy();
     throw e;
   }
+  let messaging: MessagingHandle;
+  try {
+    messaging = await startMessaging({
+      host,
+      port: options.sqsPort ?? 0,
+      region,
+      accountId,
+      auth: options.auth ?? true,
+      lookup: (id) => core.credentials.lookup(id),
+      count: (op) => {
+        stats.requests[op] = (stats.requests[op] ?? 0) + 1;
+      },
+      log: core.log,
+    });
+  } catch (e) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await s3.close();
+    s3Client.destroy();
+    throw e;
+  }
+  state.publish = (topicArn, message) => void messaging.sns.publish(topicArn, message);
   let iot: IotServerHandle | undefined;
   if (options.iot) {
     try {
       iot = await startEmulatorIot(options.iot, { host, store: core.credentials });
     } catch (e) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await s3.close();
+      await Promise.all([s3.close(), messaging.close()]);
       s3Client.destroy();
       throw e;
     }
@@ -117,6 +139,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: `http://${urlHost(host)}:${port}`,
     s3Url: s3.url,
+    sqsUrl: messaging.url,
+    snsUrl: messaging.url,
     region,
     stats: () => structuredClone(stats),
     resetStats() {
@@ -146,7 +170,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           server.closeAllConnections();
         });
         s3Client.destroy();
-        await Promise.all([s3.close(), iot?.close()]);
+        await Promise.all([s3.close(), iot?.close(), messaging.close()]);
       })();
       return closing;
     },

@@ -59,6 +59,12 @@ export interface AsyncOptions {
   /** Model run delay in ms (default 200) plus up to `jitterMs` random (seeded). */
   delayMs?: number;
   jitterMs?: number;
+  /** SNS topic ARN (of the emulator's SNS) notified when a job succeeds (NotificationConfig.SuccessTopic). */
+  successTopic?: string;
+  /** SNS topic ARN notified when a job fails (NotificationConfig.ErrorTopic). */
+  errorTopic?: string;
+  /** Topics whose notifications carry the response itself when it is at most 128 KB (NotificationConfig.IncludeInferenceResponseIn). */
+  includeInferenceResponseIn?: Array<'SUCCESS_NOTIFICATION_TOPIC' | 'ERROR_NOTIFICATION_TOPIC'>;
 }
 
 export interface EndpointConfig {
@@ -96,6 +102,8 @@ export interface EmulatorOptions {
   s3?: { endpoint?: string; accessKeyId?: string; secretAccessKey?: string; directory?: string };
   /** Log each request to stdout. */
   verbose?: boolean;
+  /** Port of the SQS + SNS server (default 0: any free port). */
+  sqsPort?: number;
   /** Also serve the AWS IoT credentials provider (mutual TLS) on its own port; `true` = defaults. */
   iot?: true | EmulatorIotOptions;
 }
@@ -124,6 +132,9 @@ export interface ReceivedRequest {
 export interface EmulatorHandle {
   url: string;
   s3Url: string;
+  /** The emulator's SQS (JSON protocol) and SNS (query protocol): one address for both. */
+  sqsUrl: string;
+  snsUrl: string;
   region: string;
   stats(): EmulatorStats;
   resetStats(): void;
@@ -165,4 +176,6 @@ export interface EmulatorState {
   s3Url: string;
   /** Timers and sockets to clean up on close. */
   track(timer: NodeJS.Timeout): void;
+  /** Publishes to a topic of the emulator's SNS (async notifications); throws for an unknown topic. */
+  publish?(topicArn: string, message: string): void;
 }

@@ -24,6 +24,7 @@ export interface RawSettings {
   endpoint?: unknown;
   s3Endpoint?: unknown;
   s3ForcePathStyle?: unknown;
+  sqsEndpoint?: unknown;
   timeout?: unknown;
   maxAttempts?: unknown;
   retryMode?: unknown;
@@ -81,6 +82,8 @@ export interface ConfigSettings {
   endpoint?: string;
   s3Endpoint?: string;
   s3ForcePathStyle: boolean;
+  /** SQS endpoint URL (blank: the regional SQS). */
+  sqsEndpoint?: string;
   timeoutMs: number;
   maxAttempts: number;
   retryMode: RetryMode;
@@ -237,10 +240,11 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
     assumeRole = { roleArn, externalId, roleSessionName };
   }
 
-  const urls: { endpoint?: string; s3Endpoint?: string } = {};
+  const urls: { endpoint?: string; s3Endpoint?: string; sqsEndpoint?: string } = {};
   for (const [key, label] of [
     ['endpoint', 'Endpoint URL'],
     ['s3Endpoint', 'S3 endpoint URL'],
+    ['sqsEndpoint', 'SQS endpoint URL'],
   ] as const) {
     const value = blankToUndefined(raw[key]);
     if (value === undefined) continue;
@@ -275,6 +279,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
       endpoint: urls.endpoint,
       s3Endpoint: urls.s3Endpoint,
       s3ForcePathStyle: raw.s3ForcePathStyle === true || raw.s3ForcePathStyle === 'true',
+      ...(urls.sqsEndpoint ? { sqsEndpoint: urls.sqsEndpoint } : {}),
       timeoutMs: Math.round((timeout ?? DEFAULT_TIMEOUT_S) * 1000),
       maxAttempts: maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       retryMode,
@@ -425,4 +430,19 @@ export function s3ClientOptions(settings: ConfigSettings, credentials: AwsCreden
   }
   if (settings.s3ForcePathStyle) o.forcePathStyle = true;
   return o;
+}
+
+/**
+ * SQSClient options. Long polls wait up to 20 s for messages (ReceiveMessage WaitTimeSeconds),
+ * so the socket timeout must be longer than that whatever the config's timeout says.
+ */
+export function sqsClientOptions(settings: ConfigSettings, credentials: AwsCredentialIdentityProvider): BaseClientOptions & { endpoint?: string } {
+  const o: BaseClientOptions & { endpoint?: string } = baseClientOptions(settings, credentials);
+  if (settings.sqsEndpoint) o.endpoint = settings.sqsEndpoint;
+  return o;
+}
+
+/** Idle time an SQS request may take: the config's timeout, but at least a long poll (20 s) plus a margin. */
+export function sqsTimeoutMs(settings: Pick<ConfigSettings, 'timeoutMs'>): number {
+  return Math.max(settings.timeoutMs, 30_000);
 }

@@ -12,6 +12,7 @@
  */
 import type { SageMakerRuntimeClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-sagemaker-runtime';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Node, RED } from './red';
 import { fillText, PROBLEM_TEXTS } from '../lib/client-config';
 import { failed } from '../lib/status';
@@ -25,6 +26,8 @@ export interface SageMakerConfigNode extends Node {
   runtimeClient(): SageMakerRuntimeClient;
   /** The shared S3 client (path-style / WHEN_REQUIRED checksums with a custom S3 endpoint). */
   s3Client(): S3Client;
+  /** The shared SQS client (`sqsEndpoint`, or the regional SQS when blank). */
+  sqsClient(): SQSClient;
   /** The region requests are signed for (resolves the SDK's default when blank). */
   resolveRegion(): Promise<string>;
   /** Request timeout in ms (idle time waiting for the next byte). */

@@ -4,6 +4,7 @@
  */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   blankToUndefined,
@@ -13,6 +14,8 @@ import {
   parseSettings,
   runtimeClientOptions,
   s3ClientOptions,
+  sqsClientOptions,
+  sqsTimeoutMs,
   stsEndpointFor,
   substituteEnv,
   type ConfigSettings,
@@ -37,6 +40,7 @@ const SETTING_FIELDS = [
   'endpoint',
   's3Endpoint',
   's3ForcePathStyle',
+  'sqsEndpoint',
   'timeout',
   'maxAttempts',
   'retryMode',
@@ -54,6 +58,7 @@ interface ConfigNodeState extends Node {
   timeoutMs: number;
   runtimeClient(): SageMakerRuntimeClient;
   s3Client(): S3Client;
+  sqsClient(): SQSClient;
   resolveRegion(): Promise<string>;
 }
 
@@ -85,6 +90,7 @@ export = function (RED: RED) {
     const parsed = parseSettings(def as RawSettings, (node.credentials ?? {}) as RawCredentials);
     let runtime: SageMakerRuntimeClient | undefined;
     let s3: S3Client | undefined;
+    let sqs: SQSClient | undefined;
     let credentials: ReturnType<typeof createCredentialProvider> | undefined;
     // Kept in the closure, not on the node: the settings hold the keys.
     const settings = parsed.ok ? parsed.settings : undefined;
@@ -136,6 +142,17 @@ export = function (RED: RED) {
       return s3;
     };
 
+    node.sqsClient = function () {
+      if (!sqs) {
+        const s = usable();
+        sqs = new SQSClient({
+          ...sqsClientOptions(s, sharedCredentials(s)),
+          requestHandler: createRequestHandler({ timeoutMs: sqsTimeoutMs(s) }),
+        });
+      }
+      return sqs;
+    };
+
     node.resolveRegion = async function () {
       return node.runtimeClient().config.region();
     };
@@ -144,8 +161,10 @@ export = function (RED: RED) {
       closed = true;
       runtime?.destroy();
       s3?.destroy();
+      sqs?.destroy();
       runtime = undefined;
       s3 = undefined;
+      sqs = undefined;
       credentials = undefined;
       done();
     });

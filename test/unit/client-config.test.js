@@ -123,6 +123,19 @@ describe('client-config: parseSettings', function () {
     assert.match(bad({ s3Endpoint: 'nope' }).message, /S3 endpoint URL/);
   });
 
+  it('takes an optional SQS endpoint (blank: the regional SQS) and gives SQS requests room for a 20 s long poll', function () {
+    const { sqsClientOptions, sqsTimeoutMs } = require('../../dist/lib/client-config.js');
+    assert.equal(ok({}).sqsEndpoint, undefined);
+    const s = ok({ sqsEndpoint: 'http://127.0.0.1:9324/' });
+    assert.equal(s.sqsEndpoint, 'http://127.0.0.1:9324');
+    assert.match(bad({ sqsEndpoint: 'nope' }).message, /SQS endpoint URL/);
+    const provider = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
+    assert.equal(sqsClientOptions(s, provider).endpoint, 'http://127.0.0.1:9324');
+    assert.equal(sqsClientOptions(ok({}), provider).endpoint, undefined);
+    assert.equal(sqsTimeoutMs({ timeoutMs: 5000 }), 30000);
+    assert.equal(sqsTimeoutMs({ timeoutMs: 70000 }), 70000);
+  });
+
   it('rejects URLs with a user name or password without echoing them', function () {
     const p = bad({ endpoint: 'http://user:hunter2@127.0.0.1:9080' });
     assert.equal(p.code, 'endpoint');
