@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { EXTERNAL_ID_PATTERN, REGION_PATTERN, ROLE_ARN_PATTERN, SESSION_NAME_PATTERN } from './fields';
 import { validateIotSettings } from './iot-credentials';
 
 export type CredentialType = 'chain' | 'keys' | 'profile' | 'iot';
@@ -103,11 +104,13 @@ export type ProblemCode =
   | 'maxAttempts'
   | 'retryMode';
 
-/** Why a configuration cannot be used. `message` is English; `code` + `params` feed the locale. */
+/**
+ * Why a configuration cannot be used: the text is `sagemaker-config.errors.<code>` of the
+ * locale file (nodes/locales/en-US/sagemaker-config.json), filled with `params`.
+ */
 export interface ConfigProblem {
   code: ProblemCode;
   params: Record<string, string | number>;
-  message: string;
 }
 
 export type ParseResult = { ok: true; settings: ConfigSettings } | { ok: false; problem: ConfigProblem };
@@ -120,40 +123,9 @@ export const MAX_MAX_ATTEMPTS = 10;
 /** Sockets per host: enough for several worker nodes at their default concurrency. */
 export const MAX_SOCKETS = 64;
 
-/** Region names such as us-east-1, us-gov-west-1, cn-north-1, eu-central-2, us-isob-east-1. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
-const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
-
-/**
- * English texts of the problems, with `__param__` placeholders as in Node-RED's locale files
- * (nodes/locales/en-US/sagemaker-config.json holds the same texts under `errors.<code>`).
- */
-export const PROBLEM_TEXTS: Record<ProblemCode | 'missing' | 'unusable', string> = {
-  region: 'Region "__value__" is not a region name such as us-east-1',
-  endpoint: '__field__ must be an http:// or https:// URL without user name or password: __value__',
-  credentialType: 'Credential type "__value__" is not supported (use chain, keys, profile or iot)',
-  keysMissing: 'Credential type "keys" needs an access key ID and a secret access key',
-  profileMissing: 'Credential type "profile" needs a profile name',
-  iot: 'AWS IoT certificate: __reason__',
-  roleArn: 'Role ARN "__value__" is not an IAM role ARN such as arn:aws:iam::123456789012:role/name',
-  externalId: 'External ID must be 2–1224 characters of letters, digits and +=,.@:/-',
-  roleSessionName: 'Role session name "__value__" must be 2–64 characters of letters, digits and +=,.@_-',
-  timeout: 'Timeout "__value__" must be a number of seconds from 0.1 to 3600 (blank = 70)',
-  maxAttempts: 'Max attempts "__value__" must be a whole number from 1 to 10 (blank = 3)',
-  retryMode: 'Retry mode "__value__" must be standard or adaptive',
-  missing: 'No sagemaker-config node is selected, or it is not deployed',
-  unusable: 'The sagemaker-config node cannot be used: __reason__',
-};
-
-/** Fills `__name__` placeholders, as Node-RED's i18n does. */
-export function fillText(text: string, params: Record<string, string | number> = {}): string {
-  return text.replace(/__(\w+)__/g, (m, name: string) => (name in params ? String(params[name]) : m));
-}
 
 function problem(code: ProblemCode, params: Record<string, string | number> = {}): ParseResult {
-  return { ok: false, problem: { code, params, message: fillText(PROBLEM_TEXTS[code], params) } };
+  return { ok: false, problem: { code, params } };
 }
 
 /**
@@ -198,7 +170,7 @@ function parseNumber(v: unknown): number | undefined | null {
 
 /**
  * Validates the node's settings and credentials.
- * @param raw the node definition (properties as named in SPEC §9)
+ * @param raw the node definition (properties as the editor saves them)
  * @param creds the node's Node-RED credentials
  * @returns the usable settings, or the first problem found (field order of the editor)
  */
@@ -207,7 +179,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
   if (region !== undefined && !REGION_PATTERN.test(region)) return problem('region', { value: region });
 
   const credentialType = blankToUndefined(raw.credentialType) ?? 'chain';
-  // Extension point: credentialType `iot` (SPEC §2) is added here and in credentials.ts.
+  // Extension point: credentialType `iot` (README "IoT devices") is added here and in credentials.ts.
   if (credentialType !== 'chain' && credentialType !== 'keys' && credentialType !== 'profile' && credentialType !== 'iot') {
     return problem('credentialType', { value: credentialType });
   }
@@ -360,7 +332,7 @@ export interface HttpHandlerOptions {
 /**
  * `socketTimeout` is an idle timer (reset by every byte), so a hung model is cut after
  * `timeoutMs` while a long stream that keeps sending is not. `requestTimeout` would be a total
- * time limit and, without `throwOnRequestTimeout`, only logs a warning (reference §6).
+ * time limit and, without `throwOnRequestTimeout`, only logs a warning (@smithy/node-http-handler).
  */
 export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>): HttpHandlerOptions {
   const agent = { keepAlive: true, maxSockets: MAX_SOCKETS };

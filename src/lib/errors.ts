@@ -29,7 +29,7 @@ export interface ErrorInfo {
   field?: string;
 }
 
-// Mirrors the SDK's standard retry classification (reference §2), so `retryable` tells a flow
+// Mirrors the SDK's standard retry classification (@smithy/service-error-classification), so `retryable` tells a flow
 // whether trying again later may succeed.
 const THROTTLING = new Set([
   'ThrottlingException',
@@ -148,6 +148,16 @@ export function errorText(info: ErrorInfo): string {
     message = info.statusCode ? `the service answered HTTP ${info.statusCode} without details` : 'unknown error';
   }
   return info.statusCode ? `${message} (HTTP ${info.statusCode})` : message;
+}
+
+/**
+ * One line for an answer that has no `msg.sagemaker.error` (the config node's Test connection and
+ * endpoint list): `AccessDeniedException: … (HTTP 403)`.
+ */
+export function errorSummary(err: unknown): string {
+  const info = describeError(err);
+  const prefix = info.name !== 'Error' && info.name !== 'InputError' ? `${info.name}: ` : '';
+  return prefix + errorText(info);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Request body encoding (msg.payload → bytes + default content type, SPEC §3) and response
- * body decoding (bytes + content type → msg.payload, SPEC §4). Shared by the three nodes.
+ * Request body encoding (msg.payload → bytes + default content type, README "Request fields") and response
+ * body decoding (bytes + content type → msg.payload, README "sagemaker-invoke"). Shared by the three nodes.
  */
 import { describeType, parseCsv, toCsv } from './csv';
 import { InputError } from './errors';

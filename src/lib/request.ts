@@ -1,35 +1,16 @@
 /**
- * Request mapping shared by the three worker nodes (SPEC §3): node fields, then `msg.headers`
- * for fields left blank, then the encoded body; everything validated before any network call.
+ * Request mapping shared by the worker nodes (README "Request fields"): node fields, then
+ * `msg.headers` for fields left blank, then the encoded body; everything validated before any
+ * network call. The field rules themselves are in `fields.ts` (shared with the editor).
  */
 import { describeType } from './csv';
 import { InputError } from './errors';
+import { ENDPOINT_FIELD, FIELDS_OF, MAX_BODY_BYTES, validateEndpointName, type Operation, type RequestSettings } from './fields';
 import { encodeBody, REQUEST_FORMATS, type RequestFormat } from './payload';
 
+export { checkS3Uri, FIELDS, FIELDS_BY_OPERATION, MAX_BODY_BYTES, validateEndpointName } from './fields';
+export type { FieldKey, FieldSpec, Operation, RequestSettings } from './fields';
 export type { RequestFormat } from './payload';
-export type Operation = 'invoke' | 'stream' | 'async';
-
-/** The node's editor fields (strings; '' or absent = not set). */
-export interface RequestSettings {
-  contentType?: string;
-  accept?: string;
-  customAttributes?: string;
-  targetModel?: string;
-  targetVariant?: string;
-  targetContainerHostname?: string;
-  inferenceId?: string;
-  enableExplanations?: string;
-  inferenceComponentName?: string;
-  sessionId?: string;
-  prefixAwareId?: string;
-  requestFormat?: RequestFormat | string;
-  // async only
-  s3OutputPathExtension?: string;
-  filename?: string;
-  requestTTLSeconds?: string | number;
-  invocationTimeoutSeconds?: string | number;
-  inputLocation?: string;
-}
 
 export interface MappedRequest {
   endpointName: string;
@@ -39,229 +20,6 @@ export interface MappedRequest {
   contentType: string;
   /** SDK input members other than EndpointName/Body/ContentType, e.g. `{ Accept, CustomAttributes, InputLocation, RequestTTLSeconds }`. */
   params: Record<string, string | number>;
-}
-
-export type FieldKey = Exclude<keyof RequestSettings, 'requestFormat'>;
-
-export interface FieldSpec {
-  /** Property of the node (SPEC §9). */
-  key: FieldKey;
-  /** SDK input member. */
-  param: string;
-  /** Headers in msg.headers that may set the field, by operation, most specific first (lower-case). */
-  headers: Partial<Record<Operation, string[]>>;
-  /** Display name of the header, for help texts and messages. */
-  headerName: string;
-  /** Integer fields are sent as numbers. */
-  integer?: { min: number; max: number };
-  /** Returns the reason a value is unusable (without the field name), or undefined. */
-  check(value: string, op: Operation): string | undefined;
-}
-
-const VISIBLE_ASCII = /^[\x20-\x7E]*$/; // header values: printable US-ASCII incl. space, no control chars
-const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
-const COMPONENT = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
-const S3_EXTENSION = /^(?!s3:|https:)[a-zA-Z0-9!_.*'()/-]+$/;
-const FILENAME = /^(?!.*\..*\.)[a-zA-Z0-9][a-zA-Z0-9\-_.]*$/;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function ascii(max: number, opts: { firstNotSpace?: boolean } = {}) {
-  return (v: string): string | undefined => {
-    if (v.length > max) return `must be at most ${max} characters, got ${v.length}`;
-    if (!VISIBLE_ASCII.test(v)) return `must be visible US-ASCII characters (no control or non-ASCII characters)`;
-    if (opts.firstNotSpace && /^\s/.test(v)) return 'must not start with a space';
-    return undefined;
-  };
-}
-
-function pattern(max: number, re: RegExp, describe: string) {
-  return (v: string): string | undefined => {
-    if (v.length > max) return `must be at most ${max} characters, got ${v.length}`;
-    if (!re.test(v)) return `must ${describe}, got ${JSON.stringify(v)}`;
-    return undefined;
-  };
-}
-
-const NAME_RULE = 'be letters, digits and hyphens, starting and ending with a letter or digit';
-
-/**
- * Checks an `s3://bucket/key` URI: a valid bucket name, a non-empty key, no `.`/`..` segments.
- * Returns the reason it is unusable, or undefined.
- */
-export function checkS3Uri(uri: string): string | undefined {
-  if (uri.length > 1024) return `must be at most 1024 characters, got ${uri.length}`;
-  const m = /^s3:\/\/([^/]*)\/(.*)$/.exec(uri);
-  if (!m) return `must be an S3 URI like s3://bucket/key, got ${JSON.stringify(uri)}`;
-  const [, bucket, key] = m;
-  if (!BUCKET.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
-    return `names an invalid bucket ${JSON.stringify(bucket)} (3–63 lower-case letters, digits, dots and hyphens)`;
-  }
-  if (key === '') return `must name an object key after the bucket, got ${JSON.stringify(uri)}`;
-  if (key.split('/').some((s) => s === '..' || s === '.')) return `must not contain "." or ".." path segments`;
-  if (/[\x00-\x1F\x7F]/.test(key)) return 'must not contain control characters';
-  return undefined;
-}
-
-function integerCheck(min: number, max: number) {
-  return (v: string): string | undefined => {
-    if (!/^\s*\d+\s*$/.test(v) || Number(v) < min || Number(v) > max) return `must be a whole number of seconds from ${min} to ${max}, got ${JSON.stringify(v)}`;
-    return undefined;
-  };
-}
-
-/** Every request field, with its header names and limits (reference §1). */
-export const FIELDS: readonly FieldSpec[] = [
-  {
-    key: 'contentType',
-    param: 'ContentType',
-    headerName: 'Content-Type',
-    headers: { invoke: ['content-type'], stream: ['content-type'], async: ['x-amzn-sagemaker-content-type', 'content-type'] },
-    check: ascii(1024),
-  },
-  {
-    key: 'accept',
-    param: 'Accept',
-    headerName: 'Accept',
-    headers: { invoke: ['accept'], stream: ['x-amzn-sagemaker-accept', 'accept'], async: ['x-amzn-sagemaker-accept', 'accept'] },
-    check: ascii(1024),
-  },
-  {
-    key: 'customAttributes',
-    param: 'CustomAttributes',
-    headerName: 'X-Amzn-SageMaker-Custom-Attributes',
-    headers: { invoke: ['x-amzn-sagemaker-custom-attributes'], stream: ['x-amzn-sagemaker-custom-attributes'], async: ['x-amzn-sagemaker-custom-attributes'] },
-    check: ascii(1024),
-  },
-  {
-    key: 'targetModel',
-    param: 'TargetModel',
-    headerName: 'X-Amzn-SageMaker-Target-Model',
-    headers: { invoke: ['x-amzn-sagemaker-target-model'] },
-    check: ascii(1024, { firstNotSpace: true }),
-  },
-  {
-    key: 'targetVariant',
-    param: 'TargetVariant',
-    headerName: 'X-Amzn-SageMaker-Target-Variant',
-    headers: { invoke: ['x-amzn-sagemaker-target-variant'], stream: ['x-amzn-sagemaker-target-variant'] },
-    check: pattern(63, NAME, NAME_RULE),
-  },
-  {
-    key: 'targetContainerHostname',
-    param: 'TargetContainerHostname',
-    headerName: 'X-Amzn-SageMaker-Target-Container-Hostname',
-    headers: { invoke: ['x-amzn-sagemaker-target-container-hostname'], stream: ['x-amzn-sagemaker-target-container-hostname'] },
-    check: pattern(63, NAME, NAME_RULE),
-  },
-  {
-    key: 'inferenceId',
-    param: 'InferenceId',
-    headerName: 'X-Amzn-SageMaker-Inference-Id',
-    headers: { invoke: ['x-amzn-sagemaker-inference-id'], stream: ['x-amzn-sagemaker-inference-id'], async: ['x-amzn-sagemaker-inference-id'] },
-    check: ascii(64, { firstNotSpace: true }),
-  },
-  {
-    key: 'enableExplanations',
-    param: 'EnableExplanations',
-    headerName: 'X-Amzn-SageMaker-Enable-Explanations',
-    headers: { invoke: ['x-amzn-sagemaker-enable-explanations'] },
-    check: ascii(64),
-  },
-  {
-    key: 'inferenceComponentName',
-    param: 'InferenceComponentName',
-    headerName: 'X-Amzn-SageMaker-Inference-Component',
-    headers: { invoke: ['x-amzn-sagemaker-inference-component'], stream: ['x-amzn-sagemaker-inference-component'] },
-    check: pattern(63, COMPONENT, NAME_RULE),
-  },
-  {
-    key: 'sessionId',
-    param: 'SessionId',
-    headerName: 'X-Amzn-SageMaker-Session-Id',
-    headers: { invoke: ['x-amzn-sagemaker-session-id'], stream: ['x-amzn-sagemaker-session-id'] },
-    check: (v, op) => {
-      // The stream operation's pattern has no NEW_SESSION: sessions are opened with InvokeEndpoint.
-      if (op === 'stream' && v === 'NEW_SESSION') return 'cannot be NEW_SESSION for a streaming call (open the session with sagemaker-invoke)';
-      if (v === 'NEW_SESSION') return undefined;
-      return pattern(256, NAME, 'be NEW_SESSION or a session id (letters, digits and hyphens; without "; Expires=…")')(v);
-    },
-  },
-  {
-    key: 'prefixAwareId',
-    param: 'PrefixAwareId',
-    headerName: 'X-Amzn-SageMaker-Prefix-Aware-Id',
-    headers: { invoke: ['x-amzn-sagemaker-prefix-aware-id'], stream: ['x-amzn-sagemaker-prefix-aware-id'] },
-    check: ascii(64, { firstNotSpace: true }),
-  },
-  {
-    key: 'inputLocation',
-    param: 'InputLocation',
-    headerName: 'X-Amzn-SageMaker-InputLocation',
-    headers: { async: ['x-amzn-sagemaker-inputlocation'] },
-    check: checkS3Uri,
-  },
-  {
-    key: 'requestTTLSeconds',
-    param: 'RequestTTLSeconds',
-    headerName: 'X-Amzn-SageMaker-RequestTTLSeconds',
-    headers: { async: ['x-amzn-sagemaker-requestttlseconds'] },
-    integer: { min: 60, max: 21600 },
-    check: integerCheck(60, 21600),
-  },
-  {
-    key: 'invocationTimeoutSeconds',
-    param: 'InvocationTimeoutSeconds',
-    headerName: 'X-Amzn-SageMaker-InvocationTimeoutSeconds',
-    headers: { async: ['x-amzn-sagemaker-invocationtimeoutseconds'] },
-    integer: { min: 1, max: 3600 },
-    check: integerCheck(1, 3600),
-  },
-  {
-    key: 's3OutputPathExtension',
-    param: 'S3OutputPathExtension',
-    headerName: 'X-Amzn-SageMaker-S3OutputPathExtension',
-    headers: { async: ['x-amzn-sagemaker-s3outputpathextension'] },
-    check: (v) => {
-      const r = pattern(512, S3_EXTENSION, "be letters, digits and !_.*'()/- (not starting with s3: or https:)")(v);
-      if (r) return r;
-      if (v.split('/').some((s) => s === '..')) return 'must not contain ".." path segments';
-      return undefined;
-    },
-  },
-  {
-    key: 'filename',
-    param: 'Filename',
-    headerName: 'X-Amzn-SageMaker-Filename',
-    headers: { async: ['x-amzn-sagemaker-filename'] },
-    check: pattern(32, FILENAME, 'start with a letter or digit and be letters, digits, - _ and at most one dot'),
-  },
-];
-
-/** Which fields each operation has (reference §1): the stream has no TargetModel/EnableExplanations; async no target, component or session fields. */
-export const FIELDS_BY_OPERATION: Readonly<Record<Operation, readonly FieldKey[]>> = {
-  invoke: FIELDS.filter((f) => f.headers.invoke).map((f) => f.key),
-  stream: FIELDS.filter((f) => f.headers.stream).map((f) => f.key),
-  async: FIELDS.filter((f) => f.headers.async).map((f) => f.key),
-};
-
-const FIELD_LIST: Record<Operation, FieldSpec[]> = {
-  invoke: FIELDS.filter((f) => f.headers.invoke),
-  stream: FIELDS.filter((f) => f.headers.stream),
-  async: FIELDS.filter((f) => f.headers.async),
-};
-
-/** Request body limit of InvokeEndpoint and InvokeEndpointWithResponseStream (6 MiB). */
-export const MAX_BODY_BYTES = 6_291_456;
-
-const ENDPOINT_FIELD = 'Endpoint name';
-
-/** Reason an endpoint name is unusable (1–63 chars, `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`), or undefined. */
-export function validateEndpointName(name: unknown): string | undefined {
-  if (typeof name !== 'string') return `${ENDPOINT_FIELD} must be a string, got ${describeType(name)}`;
-  if (name === '') return `${ENDPOINT_FIELD} is empty: set it in the node or pass it in the message`;
-  if (name.length > 63) return `${ENDPOINT_FIELD} must be at most 63 characters, got ${name.length}`;
-  if (!NAME.test(name)) return `${ENDPOINT_FIELD} ${JSON.stringify(name)} is not valid: use letters, digits and hyphens, starting and ending with a letter or digit (1–63 characters)`;
-  return undefined;
 }
 
 function settingValue(v: unknown): string {
@@ -277,7 +35,7 @@ function settingValue(v: unknown): string {
 export function validateSettings(op: Operation, settings: RequestSettings): string | undefined {
   const fmt = settingValue(settings.requestFormat);
   if (fmt && !REQUEST_FORMATS.includes(fmt as RequestFormat)) return `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`;
-  for (const f of FIELD_LIST[op]) {
+  for (const f of FIELDS_OF[op]) {
     const v = settingValue(settings[f.key]);
     if (v === '') continue;
     const reason = f.check(v, op);
@@ -308,7 +66,7 @@ function plainHeaders(h: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Maps one message to the SDK input of `op` (SPEC §3). A field set in the node wins; a blank
+ * Maps one message to the SDK input of `op` (README "Request fields"). A field set in the node wins; a blank
  * one may be set by `msg.headers` under the API's header name (case-insensitive); other
  * headers, including Authorization/Host/X-Amz-*, are never taken. For async, the input
  * location comes from the node field, `msg.inputLocation` or the header, in that order, and
@@ -359,7 +117,7 @@ export function mapFields(
   const headers = plainHeaders(msg.headers);
   const params: Record<string, string | number> = {};
   let contentType = '';
-  for (const f of FIELD_LIST[op]) {
+  for (const f of FIELDS_OF[op]) {
     let value = settingValue(settings[f.key]);
     let from = 'node setting';
     if (value === '' && f.key === 'inputLocation') {

@@ -8,52 +8,30 @@
  */
 import { jobResult, sqsQueueOps } from '../lib/async-result';
 import type { AsyncNotification } from '../lib/async-notification';
+import { QUEUE_URL } from '../lib/fields';
 import { QueueConsumer, type Verdict } from '../lib/queue-consumer';
-import { busy, failed, ok } from '../lib/status';
-import { attachConfig } from './config-api';
-import { translator } from './i18n';
-import type { Node, NodeDef, NodeMessage, RED } from './red';
-
-const DEFAULT_MAX_RESULT_BYTES = 6 * 1024 * 1024;
-const QUEUE_URL = /^https?:\/\/[^\s/?#@]+\/[^\s?#]+$/i;
-
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || String(v).trim() === '';
-}
+import type { NodeMessage, RED } from './red';
+import { defineWorker } from './worker';
 
 export = function (RED: RED) {
-  const t = translator(RED, 'sagemaker-async-results');
+  defineWorker(RED, {
+    type: 'sagemaker-async-results',
+    settings: (read, { t }) => {
+      const queueUrl = read.string('queueUrl');
+      if (!QUEUE_URL.test(queueUrl)) read.check(t('errors.queueUrl', { value: JSON.stringify(queueUrl) }));
+      return { queueUrl, maxResultBytes: read.get('maxResultBytes') };
+    },
 
-  function SageMakerAsyncResultsNode(this: Node, n: NodeDef): void {
-    RED.nodes.createNode(this, n);
-    const node = this;
-    const attached = attachConfig(RED, node, n.config);
-    const config = attached.config;
-    if (!config) return; // red ring set by attachConfig; nothing to consume
-
-    const queueUrl = blank(n.queueUrl) ? '' : String(n.queueUrl).trim();
-    let maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
-    let problem: string | undefined;
-    if (!QUEUE_URL.test(queueUrl)) problem = t('errors.queueUrl', { value: JSON.stringify(queueUrl) });
-    if (!blank(n.maxResultBytes)) {
-      maxResultBytes = Number(n.maxResultBytes);
-      if (!Number.isInteger(maxResultBytes) || maxResultBytes < 0) problem = t('errors.maxResultBytes', { value: JSON.stringify(n.maxResultBytes) });
-    }
-    if (problem) {
-      node.status(failed(problem));
-      node.error(problem);
-      return;
-    }
-
-    let failures = 0;
-    let lastError: string | undefined;
-    const showStatus = (): void => {
-      const s = consumer.stats;
-      const text = t('status.consuming', { done: s.handled, failed: failures });
-      if (lastError) node.status(failed(`${lastError}`));
-      else node.status(s.handled > 0 ? ok(text) : busy(text));
-    };
-
+    start: (worker, { queueUrl, maxResultBytes }) => {
+      const { node, config, status, t } = worker;
+      let failures = 0;
+      let lastError: string | undefined;
+      const progress = (): string => t('status.consuming', { done: consumer.stats.handled, failed: failures });
+      const showStatus = (): void => {
+        if (lastError) status.error(lastError);
+        else if (consumer.stats.handled > 0) status.done(progress());
+        else status.update();
+      };
     const deliver = async (note: AsyncNotification, signal: AbortSignal): Promise<Verdict> => {
       const sagemaker: Record<string, unknown> = { inferenceId: note.inferenceId, invocationStatus: note.invocationStatus };
       for (const k of ['endpointName', 'outputLocation', 'contentType', 'receivedTime', 'eventTime'] as const) {
@@ -125,11 +103,10 @@ export = function (RED: RED) {
     });
     showStatus();
     consumer.start();
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      consumer.close().then(done, done);
-    });
-  }
-
-  RED.nodes.registerType('sagemaker-async-results', SageMakerAsyncResultsNode);
+    return {
+      busyText: () => (consumer.stats.handled === 0 && !lastError ? progress() : undefined),
+      close: () => consumer.close(),
+    };
+    },
+  });
 };

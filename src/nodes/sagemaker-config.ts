@@ -1,6 +1,6 @@
 /**
  * `sagemaker-config`: region, credentials, endpoint overrides, timeout and retries; owns the
- * SDK clients shared by every worker node that uses it (SPEC §2).
+ * SDK clients shared by every worker node that uses it (README "Credentials and IAM").
  */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -24,8 +24,9 @@ import {
 } from '../lib/client-config';
 import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
-import { captureResponseHeaders, configText, type SageMakerConfigNode } from './config-api';
-import type { Node, NodeDef, RED } from './red';
+import { errorSummary as errorText } from '../lib/errors';
+import { configText, type SageMakerConfigNode } from './config-api';
+import type { NodeDef, RED } from './red';
 
 /** Node-RED's placeholder for a stored password that the editor does not see. */
 const PASSWORD_PLACEHOLDER = '__PWRD__';
@@ -52,16 +53,6 @@ const SETTING_FIELDS = [
   'iotCaFile',
 ] as const;
 
-interface ConfigNodeState extends Node {
-  configError: string | undefined;
-  region: string | undefined;
-  timeoutMs: number;
-  runtimeClient(): SageMakerRuntimeClient;
-  s3Client(): S3Client;
-  sqsClient(): SQSClient;
-  resolveRegion(): Promise<string>;
-}
-
 type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
 type EndpointsResult = { ok: true; endpoints: string[] } | { ok: false; error: string };
 
@@ -72,19 +63,8 @@ function scrub(text: string, secrets: Array<string | undefined>): string {
   return out;
 }
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const prefix = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
-    // The SDK's own text gives no hint where a region could come from.
-    const hint = /^Region is missing$/.test(err.message) ? ': set Region in the config node, or AWS_REGION' : '';
-    return `${prefix}${err.message}${hint}${status ? ` (HTTP ${status})` : ''}`;
-  }
-  return String(err);
-}
-
 export = function (RED: RED) {
-  function SageMakerConfig(this: ConfigNodeState, def: NodeDef) {
+  function SageMakerConfig(this: SageMakerConfigNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
     const parsed = parseSettings(def as RawSettings, (node.credentials ?? {}) as RawCredentials);
@@ -126,7 +106,6 @@ export = function (RED: RED) {
           ...runtimeClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
-        captureResponseHeaders(runtime);
       }
       return runtime;
     };
@@ -170,7 +149,7 @@ export = function (RED: RED) {
     });
   }
 
-  RED.nodes.registerType('sagemaker-config', SageMakerConfig as unknown as (this: Node, def: NodeDef) => void, {
+  RED.nodes.registerType('sagemaker-config', SageMakerConfig, {
     credentials: {
       accessKeyId: { type: 'text' },
       secretAccessKey: { type: 'password' },
