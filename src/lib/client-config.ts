@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { EXTERNAL_ID_PATTERN, REGION_PATTERN, ROLE_ARN_PATTERN, SESSION_NAME_PATTERN } from './fields';
+import { CONFIG_NUMBERS, EXTERNAL_ID_PATTERN, normaliseEndpointUrl, REGION_PATTERN, ROLE_ARN_PATTERN, SESSION_NAME_PATTERN } from './fields';
 import { validateIotSettings } from './iot-credentials';
 
 export type CredentialType = 'chain' | 'keys' | 'profile' | 'iot';
@@ -115,11 +115,12 @@ export interface ConfigProblem {
 
 export type ParseResult = { ok: true; settings: ConfigSettings } | { ok: false; problem: ConfigProblem };
 
-export const DEFAULT_TIMEOUT_S = 70;
-export const MIN_TIMEOUT_S = 0.1;
-export const MAX_TIMEOUT_S = 3600;
-export const DEFAULT_MAX_ATTEMPTS = 3;
-export const MAX_MAX_ATTEMPTS = 10;
+export { normaliseEndpointUrl } from './fields';
+export const DEFAULT_TIMEOUT_S = CONFIG_NUMBERS.timeout.dflt;
+export const MIN_TIMEOUT_S = CONFIG_NUMBERS.timeout.min;
+export const MAX_TIMEOUT_S = CONFIG_NUMBERS.timeout.max;
+export const DEFAULT_MAX_ATTEMPTS = CONFIG_NUMBERS.maxAttempts.dflt;
+export const MAX_MAX_ATTEMPTS = CONFIG_NUMBERS.maxAttempts.max;
 /** Sockets per host: enough for several worker nodes at their default concurrency. */
 export const MAX_SOCKETS = 64;
 
@@ -137,23 +138,6 @@ export function blankToUndefined(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = String(v).trim();
   return s === '' || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(s) ? undefined : s;
-}
-
-/**
- * Validates an endpoint URL override and normalises it: http(s) only, no user info, no query
- * or fragment, trailing `/` removed (the SDK would otherwise send `//endpoints/...`).
- * @returns the normalised URL, or undefined when the value is not usable.
- */
-export function normaliseEndpointUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
-  return url.toString().replace(/\/+$/, '');
 }
 
 /** Never echo something that might carry a secret (user info in a URL). */

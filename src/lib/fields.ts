@@ -299,3 +299,53 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 export const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+export const IOT_ROLE_ALIAS_PATTERN = /^[\w=,@-]{1,128}$/;
+export const IOT_THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** Config node numbers: Timeout in seconds, Max attempts (blank = dflt). */
+export const CONFIG_NUMBERS = {
+  timeout: { min: 0.1, max: 3600, dflt: 70 },
+  maxAttempts: { min: 1, max: 10, dflt: 3 },
+} as const;
+
+/** The config node's settings and credentials, as the editor's form posts them to the admin routes. */
+export const CONFIG_FIELDS = [
+  'region',
+  'credentialType',
+  'profile',
+  'roleArn',
+  'externalId',
+  'roleSessionName',
+  'endpoint',
+  's3Endpoint',
+  's3ForcePathStyle',
+  'sqsEndpoint',
+  'timeout',
+  'maxAttempts',
+  'retryMode',
+  'iotCredentialEndpoint',
+  'iotRoleAlias',
+  'iotThingName',
+  'iotCertFile',
+  'iotKeyFile',
+  'iotCaFile',
+] as const;
+export const CONFIG_CREDENTIALS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'iotCert', 'iotKey', 'iotCa'] as const;
+
+/**
+ * Validates an endpoint URL override and normalises it: http(s) only, no user info, no query
+ * or fragment, trailing `/` removed (the SDK would otherwise send `//endpoints/...`).
+ * @returns the normalised URL, or undefined when the value is not usable.
+ */
+export function normaliseEndpointUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
+  return url.toString().replace(/\/+$/, '');
+}
+

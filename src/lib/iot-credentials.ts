@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { IOT_ROLE_ALIAS_PATTERN, IOT_THING_NAME_PATTERN } from './fields';
 
 /** PEM text (string or Buffer). */
 export type Pem = string | Buffer;
@@ -43,8 +44,6 @@ export class IotCredentialsError extends Error {
   }
 }
 
-const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const HOST = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Keep the last credentials after a failed refresh only while they have this much life left. */
@@ -99,10 +98,10 @@ export function validateIotSettings(s: IotSettings): string | undefined {
     return (err as Error).message;
   }
   if (!s.roleAlias) return 'IoT role alias is required';
-  if (!ROLE_ALIAS.test(s.roleAlias)) {
+  if (!IOT_ROLE_ALIAS_PATTERN.test(s.roleAlias)) {
     return 'IoT role alias must be 1-128 characters of letters, digits and _=,@-';
   }
-  if (s.thingName && !THING_NAME.test(s.thingName)) {
+  if (s.thingName && !IOT_THING_NAME_PATTERN.test(s.thingName)) {
     return 'IoT thing name must be 1-128 characters of letters, digits and :_-';
   }
   if (!s.hasCert) return 'IoT device certificate is required (a file path or PEM text)';

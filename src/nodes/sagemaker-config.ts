@@ -23,6 +23,7 @@ import {
   type RawSettings,
 } from '../lib/client-config';
 import { createCredentialProvider } from '../lib/credentials';
+import { CONFIG_CREDENTIALS as CREDENTIAL_FIELDS, CONFIG_FIELDS as SETTING_FIELDS } from '../lib/fields';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
 import { errorSummary as errorText } from '../lib/errors';
 import { configText, type SageMakerConfigNode } from './config-api';
@@ -30,28 +31,6 @@ import type { NodeDef, RED } from './red';
 
 /** Node-RED's placeholder for a stored password that the editor does not see. */
 const PASSWORD_PLACEHOLDER = '__PWRD__';
-const CREDENTIAL_FIELDS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'iotCert', 'iotKey', 'iotCa'] as const;
-const SETTING_FIELDS = [
-  'region',
-  'credentialType',
-  'profile',
-  'roleArn',
-  'externalId',
-  'roleSessionName',
-  'endpoint',
-  's3Endpoint',
-  's3ForcePathStyle',
-  'sqsEndpoint',
-  'timeout',
-  'maxAttempts',
-  'retryMode',
-  'iotCredentialEndpoint',
-  'iotRoleAlias',
-  'iotThingName',
-  'iotCertFile',
-  'iotKeyFile',
-  'iotCaFile',
-] as const;
 
 type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
 type EndpointsResult = { ok: true; endpoints: string[] } | { ok: false; error: string };
