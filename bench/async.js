@@ -61,10 +61,25 @@ module.exports = async function asyncBench() {
     // ---- the node ----
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
       {
-        id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName: 'echo', endpointNameType: 'str',
-        pollInterval: String(INTERVAL_MS / 1000), maxPollInterval: String(INTERVAL_MS / 1000), wires: [[], ['out']],
+        id: 'c1',
+        type: 'sagemaker-config',
+        region: 'us-east-1',
+        credentialType: 'keys',
+        endpoint: emu.url,
+        s3Endpoint: emu.s3Url,
+        s3ForcePathStyle: true,
+      },
+      {
+        id: 'an',
+        z: 'f1',
+        type: 'sagemaker-invoke-async',
+        config: 'c1',
+        endpointName: 'echo',
+        endpointNameType: 'str',
+        pollInterval: String(INTERVAL_MS / 1000),
+        maxPollInterval: String(INTERVAL_MS / 1000),
+        wires: [[], ['out']],
       },
       { id: 'out', z: 'f1', type: 'helper' },
     ];
@@ -84,12 +99,19 @@ module.exports = async function asyncBench() {
 
     // ---- reference: per-job HeadObject polling at the same interval ----
     const sm = new (require('@aws-sdk/client-sagemaker-runtime').SageMakerRuntimeClient)({
-      region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     // Enough sockets that every job really polls at the interval (the SDK's default is 50).
     const s3 = new S3Client({
-      region: 'us-east-1', endpoint: emu.s3Url, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', requestHandler: { httpAgent: { maxSockets: 1000 } },
+      region: 'us-east-1',
+      endpoint: emu.s3Url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { httpAgent: { maxSockets: 1000 } },
     });
     const refCounts = countReads(s3);
     const exists = async (loc) => {
@@ -103,7 +125,14 @@ module.exports = async function asyncBench() {
     };
     await Promise.all(
       Array.from({ length: JOBS }, async (_, i) => {
-        const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from(JSON.stringify({ i })), ContentType: 'application/json', CustomAttributes: `delay=${delayOf(i)}` }));
+        const res = await sm.send(
+          new InvokeEndpointAsyncCommand({
+            EndpointName: 'echo',
+            Body: Buffer.from(JSON.stringify({ i })),
+            ContentType: 'application/json',
+            CustomAttributes: `delay=${delayOf(i)}`,
+          }),
+        );
         for (;;) {
           await sleep(INTERVAL_MS);
           const [out, fail] = await Promise.all([exists(res.OutputLocation), exists(res.FailureLocation)]);

@@ -35,7 +35,19 @@ module.exports = async function invokeBench() {
         [
           { id: 't', type: 'tab' },
           { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: server.url },
-          { id: 'inv', z: 't', x: 0, y: 0, type: 'sagemaker-invoke', config: 'c1', endpointName: 'echo', endpointNameType: 'str', concurrency: String(concurrency), queueSize: '100000', wires: [['out']] },
+          {
+            id: 'inv',
+            z: 't',
+            x: 0,
+            y: 0,
+            type: 'sagemaker-invoke',
+            config: 'c1',
+            endpointName: 'echo',
+            endpointNameType: 'str',
+            concurrency: String(concurrency),
+            queueSize: '100000',
+            wires: [['out']],
+          },
           { id: 'peer', z: 't', x: 0, y: 0, type: 'handwritten-invoke', config: 'c1', endpointName: 'echo', wires: [['peerOut']] },
           { id: 'out', z: 't', x: 0, y: 0, type: 'helper' },
           { id: 'peerOut', z: 't', x: 0, y: 0, type: 'helper' },
@@ -135,9 +147,8 @@ module.exports = async function invokeBench() {
     await rawThroughput(flow.client, 500);
     await flowThroughput(flow.peer, 500);
     await flowThroughput(flow.node, 500);
-    const tp = await pairedRounds(
-      { raw: flow.client, peer: flow.peer, node: flow.node },
-      (side) => (side === flow.client ? rawThroughput(side, THROUGHPUT_N) : flowThroughput(side, THROUGHPUT_N)),
+    const tp = await pairedRounds({ raw: flow.client, peer: flow.peer, node: flow.node }, (side) =>
+      side === flow.client ? rawThroughput(side, THROUGHPUT_N) : flowThroughput(side, THROUGHPUT_N),
     );
     const nodeVsPeer = ratios(tp.node, tp.peer);
     const nodeVsRaw = ratios(tp.node, tp.raw);
@@ -196,7 +207,10 @@ if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   module.exports().then(
     (figures) => {
-      for (const f of figures) console.log(`${f.name}: ${f.value.toFixed(3)} ${f.unit} vs ${f.reference.toFixed(3)} → ${(f.ratio ?? f.value / f.reference).toFixed(3)} ${f.extra ?? ''}`);
+      for (const f of figures)
+        console.log(
+          `${f.name}: ${f.value.toFixed(3)} ${f.unit} vs ${f.reference.toFixed(3)} → ${(f.ratio ?? f.value / f.reference).toFixed(3)} ${f.extra ?? ''}`,
+        );
       process.exit(0);
     },
     (err) => {

@@ -34,7 +34,11 @@ module.exports = async function streamBench() {
   async function rawStream(tokens) {
     const t0 = performance.now();
     const out = await raw.send(
-      new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'text-generator', Body: 'bench', CustomAttributes: `format=text;tokens=${tokens}` }),
+      new InvokeEndpointWithResponseStreamCommand({
+        EndpointName: 'text-generator',
+        Body: 'bench',
+        CustomAttributes: `format=text;tokens=${tokens}`,
+      }),
     );
     let ttfp;
     let n = 0;
@@ -54,8 +58,28 @@ module.exports = async function streamBench() {
         [
           { id: 't', type: 'tab' },
           { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-          { id: 's', z: 't', x: 0, y: 0, type: 'sagemaker-stream', config: 'c1', endpointName: 'text-generator', endpointNameType: 'str', wires: [['parts'], ['done']], ...extra },
-          { id: 'peer', z: 't', x: 0, y: 0, type: 'handwritten-stream', config: 'c1', endpointName: 'text-generator', wires: [['parts'], ['done']] },
+          {
+            id: 's',
+            z: 't',
+            x: 0,
+            y: 0,
+            type: 'sagemaker-stream',
+            config: 'c1',
+            endpointName: 'text-generator',
+            endpointNameType: 'str',
+            wires: [['parts'], ['done']],
+            ...extra,
+          },
+          {
+            id: 'peer',
+            z: 't',
+            x: 0,
+            y: 0,
+            type: 'handwritten-stream',
+            config: 'c1',
+            endpointName: 'text-generator',
+            wires: [['parts'], ['done']],
+          },
           { id: 'parts', z: 't', x: 0, y: 0, type: 'helper' },
           { id: 'done', z: 't', x: 0, y: 0, type: 'helper' },
         ],
@@ -196,8 +220,11 @@ module.exports = async function streamBench() {
 };
 
 if (require.main === module) {
-  module.exports().then((figures) => console.log(figures), (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  module.exports().then(
+    (figures) => console.log(figures),
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

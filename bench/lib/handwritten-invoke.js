@@ -10,9 +10,11 @@ module.exports = function (RED) {
     const config = RED.nodes.getNode(n.config);
     this.on('input', async (msg, send, done) => {
       try {
-        const out = await config.runtimeClient().send(
-          new InvokeEndpointCommand({ EndpointName: n.endpointName, ContentType: 'application/json', Body: JSON.stringify(msg.payload) }),
-        );
+        const out = await config
+          .runtimeClient()
+          .send(
+            new InvokeEndpointCommand({ EndpointName: n.endpointName, ContentType: 'application/json', Body: JSON.stringify(msg.payload) }),
+          );
         msg.payload = JSON.parse(Buffer.from(out.Body).toString('utf8'));
         send(msg);
         done();

@@ -250,7 +250,11 @@ const editor = {
       },
     };
     const field = $('#node-input-endpointName');
-    field.typedInput({ default: 'str', types: [str, ...ENDPOINT_NAME_TYPES.filter((t) => t !== 'str')], typeField: '#node-input-endpointNameType' });
+    field.typedInput({
+      default: 'str',
+      types: [str, ...ENDPOINT_NAME_TYPES.filter((t) => t !== 'str')],
+      typeField: '#node-input-endpointNameType',
+    });
     field
       .nextAll('.red-ui-typedInput-container')
       .first()

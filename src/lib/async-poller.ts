@@ -237,18 +237,21 @@ export class AsyncPoller {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      void this.round();
-    }, Math.max(0, at - this.timers.now()));
+    this.timer = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        void this.round();
+      },
+      Math.max(0, at - this.timers.now()),
+    );
   }
 
   private dueAt(g: Group): number {
     let at = g.nextAt;
     for (const id of g.jobs) {
-      const w = this.jobs.get(id)!;
-      if (w.deadline > w.lastPollAt) at = Math.min(at, w.deadline);
+      const w = this.jobs.get(id);
+      if (w && w.deadline > w.lastPollAt) at = Math.min(at, w.deadline);
     }
     return at;
   }
@@ -288,7 +291,8 @@ export class AsyncPoller {
     const watched: Watched[] = [];
     for (const g of due) {
       for (const id of g.jobs) {
-        const w = this.jobs.get(id)!;
+        const w = this.jobs.get(id);
+        if (!w) continue;
         watched.push(w);
         want(w.out.bucket, w.out.dir, w.out.key);
         if (w.fail) want(w.fail.bucket, w.fail.dir, w.fail.key);

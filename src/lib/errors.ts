@@ -95,8 +95,7 @@ export function logsUrlFromArn(arn: unknown): string | undefined {
   const group = rawGroup.replace(/:\*$/, '');
   if (!region || !group) return undefined;
   let url =
-    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
-    `#logsV2:log-groups/log-group/${consoleEncode(group)}`;
+    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` + `#logsV2:log-groups/log-group/${consoleEncode(group)}`;
   if (stream && stream !== '*') url += `/log-events/${consoleEncode(stream)}`;
   return url;
 }

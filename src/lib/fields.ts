@@ -96,7 +96,8 @@ export function checkS3Uri(uri: string): string | undefined {
 
 function integerCheck(min: number, max: number) {
   return (v: string): string | undefined => {
-    if (!/^\s*\d+\s*$/.test(v) || Number(v) < min || Number(v) > max) return `must be a whole number of seconds from ${min} to ${max}, got ${JSON.stringify(v)}`;
+    if (!/^\s*\d+\s*$/.test(v) || Number(v) < min || Number(v) > max)
+      return `must be a whole number of seconds from ${min} to ${max}, got ${JSON.stringify(v)}`;
     return undefined;
   };
 }
@@ -124,7 +125,11 @@ export const FIELDS: readonly FieldSpec[] = [
     key: 'customAttributes',
     param: 'CustomAttributes',
     headerName: 'X-Amzn-SageMaker-Custom-Attributes',
-    headers: { invoke: ['x-amzn-sagemaker-custom-attributes'], stream: ['x-amzn-sagemaker-custom-attributes'], async: ['x-amzn-sagemaker-custom-attributes'] },
+    headers: {
+      invoke: ['x-amzn-sagemaker-custom-attributes'],
+      stream: ['x-amzn-sagemaker-custom-attributes'],
+      async: ['x-amzn-sagemaker-custom-attributes'],
+    },
     check: ascii(1024),
   },
   {
@@ -152,7 +157,11 @@ export const FIELDS: readonly FieldSpec[] = [
     key: 'inferenceId',
     param: 'InferenceId',
     headerName: 'X-Amzn-SageMaker-Inference-Id',
-    headers: { invoke: ['x-amzn-sagemaker-inference-id'], stream: ['x-amzn-sagemaker-inference-id'], async: ['x-amzn-sagemaker-inference-id'] },
+    headers: {
+      invoke: ['x-amzn-sagemaker-inference-id'],
+      stream: ['x-amzn-sagemaker-inference-id'],
+      async: ['x-amzn-sagemaker-inference-id'],
+    },
     check: ascii(64, { firstNotSpace: true }),
   },
   {
@@ -176,7 +185,8 @@ export const FIELDS: readonly FieldSpec[] = [
     headers: { invoke: ['x-amzn-sagemaker-session-id'], stream: ['x-amzn-sagemaker-session-id'] },
     check: (v, op) => {
       // The stream operation's pattern has no NEW_SESSION: sessions are opened with InvokeEndpoint.
-      if (op === 'stream' && v === 'NEW_SESSION') return 'cannot be NEW_SESSION for a streaming call (open the session with sagemaker-invoke)';
+      if (op === 'stream' && v === 'NEW_SESSION')
+        return 'cannot be NEW_SESSION for a streaming call (open the session with sagemaker-invoke)';
       if (v === 'NEW_SESSION') return undefined;
       return pattern(256, NAME, 'be NEW_SESSION or a session id (letters, digits and hyphens; without "; Expires=…")')(v);
     },
@@ -261,7 +271,8 @@ export function validateEndpointName(name: unknown): string | undefined {
   if (typeof name !== 'string') return `${ENDPOINT_FIELD} must be a string, got ${describeType(name)}`;
   if (name === '') return `${ENDPOINT_FIELD} is empty: set it in the node or pass it in the message`;
   if (name.length > 63) return `${ENDPOINT_FIELD} must be at most 63 characters, got ${name.length}`;
-  if (!NAME.test(name)) return `${ENDPOINT_FIELD} ${JSON.stringify(name)} is not valid: use letters, digits and hyphens, starting and ending with a letter or digit (1–63 characters)`;
+  if (!NAME.test(name))
+    return `${ENDPOINT_FIELD} ${JSON.stringify(name)} is not valid: use letters, digits and hyphens, starting and ending with a letter or digit (1–63 characters)`;
   return undefined;
 }
 
@@ -348,4 +359,3 @@ export function normaliseEndpointUrl(value: string): string | undefined {
   if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
   return url.toString().replace(/\/+$/, '');
 }
-

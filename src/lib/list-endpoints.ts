@@ -139,7 +139,8 @@ export async function listInServiceEndpoints(options: ListEndpointsOptions): Pro
       const message = err.message || err.Message || res.statusText || 'request failed';
       throw new ListEndpointsError(message, code, res.status);
     }
-    if (!parsed || typeof parsed !== 'object') throw new ListEndpointsError('ListEndpoints returned no JSON', 'SerializationException', res.status);
+    if (!parsed || typeof parsed !== 'object')
+      throw new ListEndpointsError('ListEndpoints returned no JSON', 'SerializationException', res.status);
     const result = parsed as ListPage;
     for (const e of result.Endpoints ?? []) {
       if (e.EndpointName && (!e.EndpointStatus || e.EndpointStatus === 'InService')) names.add(e.EndpointName);

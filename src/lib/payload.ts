@@ -53,7 +53,10 @@ export function toJson(value: unknown): string {
 /** Why a payload cannot be a request body at all (undefined, null, function, symbol, BigInt), or undefined. */
 export function unencodable(value: unknown): InputError | undefined {
   if (value === undefined || value === null) {
-    return new InputError(FIELD, `${FIELD} is ${describeType(value)}: set it to the request body (object, array, string, number or Buffer)`);
+    return new InputError(
+      FIELD,
+      `${FIELD} is ${describeType(value)}: set it to the request body (object, array, string, number or Buffer)`,
+    );
   }
   const t = typeof value;
   if (t === 'function' || t === 'symbol') return new InputError(FIELD, `${FIELD} is a ${t}, which cannot be sent as a request body`);
@@ -153,7 +156,9 @@ export function isJsonType(contentType: string | undefined): boolean {
 /** `application/jsonlines`, `application/jsonl`, `application/x-ndjson`, … */
 export function isJsonLinesType(contentType: string | undefined): boolean {
   const t = mediaType(contentType);
-  return ['application/jsonlines', 'application/jsonl', 'application/x-jsonlines', 'application/x-ndjson', 'application/ndjson'].includes(t);
+  return ['application/jsonlines', 'application/jsonl', 'application/x-jsonlines', 'application/x-ndjson', 'application/ndjson'].includes(
+    t,
+  );
 }
 
 /** A short quoted excerpt of a text for error messages. */
@@ -208,7 +213,10 @@ export function decodeBody(body: Uint8Array | null | undefined, contentType: str
         try {
           return { value: json ? JSON.parse(text) : parseJsonLines(text) };
         } catch {
-          return { value: text, warning: `Response declared ${mediaType(contentType)} but is not valid JSON; passed on as a string: ${snippet(text)}` };
+          return {
+            value: text,
+            warning: `Response declared ${mediaType(contentType)} but is not valid JSON; passed on as a string: ${snippet(text)}`,
+          };
         }
       }
       if (mediaType(contentType).startsWith('text/')) return { value: bytes.toString('utf8') };

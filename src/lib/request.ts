@@ -34,7 +34,8 @@ function settingValue(v: unknown): string {
  */
 export function validateSettings(op: Operation, settings: RequestSettings): string | undefined {
   const fmt = settingValue(settings.requestFormat);
-  if (fmt && !REQUEST_FORMATS.includes(fmt as RequestFormat)) return `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`;
+  if (fmt && !REQUEST_FORMATS.includes(fmt as RequestFormat))
+    return `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`;
   for (const f of FIELDS_OF[op]) {
     const v = settingValue(settings[f.key]);
     if (v === '') continue;
@@ -85,7 +86,8 @@ export function mapRequest(
   }
 
   const fmt = (settingValue(settings.requestFormat) || 'auto') as RequestFormat;
-  if (!REQUEST_FORMATS.includes(fmt)) throw new InputError('Request format', `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
+  if (!REQUEST_FORMATS.includes(fmt))
+    throw new InputError('Request format', `Request format must be one of ${REQUEST_FORMATS.join(', ')}, got ${JSON.stringify(fmt)}`);
   const encoded = encodeBody(msg.payload, fmt);
   if (encoded.body.length === 0) {
     throw new InputError('msg.payload', 'msg.payload is empty: the request body must have at least one byte');
@@ -123,7 +125,8 @@ export function mapFields(
     if (value === '' && f.key === 'inputLocation') {
       const loc = msg.inputLocation;
       if (loc !== undefined && loc !== null && loc !== '') {
-        if (typeof loc !== 'string') throw new InputError(f.param, `msg.inputLocation must be an s3:// URI string, got ${describeType(loc)}`);
+        if (typeof loc !== 'string')
+          throw new InputError(f.param, `msg.inputLocation must be an s3:// URI string, got ${describeType(loc)}`);
         value = loc.trim();
         from = 'msg.inputLocation';
       }

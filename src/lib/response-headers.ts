@@ -20,7 +20,9 @@ function headersOf(response: unknown): Record<string, string> | undefined {
  * Adds the capture to `command`; the returned function gives the headers (lower-case names, a
  * fresh object) once `send` has resolved, or `{}` when there was no HTTP response.
  */
-export function captureResponseHeaders<I extends object, O extends object>(command: { middlewareStack: MiddlewareStack<I, O> }): () => Record<string, string> {
+export function captureResponseHeaders<I extends object, O extends object>(command: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): () => Record<string, string> {
   let raw: Record<string, string> | undefined;
   command.middlewareStack.add(
     (next) => async (args) => {

@@ -64,7 +64,9 @@ export function createBatching(worker: Worker, o: BatchingOptions): Batching {
       }
       if ('error' in outcome) {
         const { error, latencyMs } = outcome;
-        batch.items.forEach((p, index) => fail(p.msg, p.done, error, { endpointName: fields.endpointName, latencyMs, batch: batchOf(index) }));
+        batch.items.forEach((p, index) =>
+          fail(p.msg, p.done, error, { endpointName: fields.endpointName, latencyMs, batch: batchOf(index) }),
+        );
         return;
       }
       const { answer } = outcome;
@@ -86,7 +88,9 @@ export function createBatching(worker: Worker, o: BatchingOptions): Batching {
         p.done();
       });
     } catch (err) {
-      batch.items.slice(ended).forEach((p, i) => fail(p.msg, p.done, err, { endpointName: fields.endpointName, batch: batchOf(ended + i) }));
+      batch.items
+        .slice(ended)
+        .forEach((p, i) => fail(p.msg, p.done, err, { endpointName: fields.endpointName, batch: batchOf(ended + i) }));
     }
   }
 
@@ -98,7 +102,9 @@ export function createBatching(worker: Worker, o: BatchingOptions): Batching {
       const queued = o.queue.push({ run: () => run(batch), release: () => batch.items.forEach((p) => p.done()) });
       if (!queued) {
         const err = o.queueFull();
-        batch.items.forEach((p, index) => fail(p.msg, p.done, err, { endpointName: p.fields.endpointName, batch: { size: batch.items.length, index } }));
+        batch.items.forEach((p, index) =>
+          fail(p.msg, p.done, err, { endpointName: p.fields.endpointName, batch: { size: batch.items.length, index } }),
+        );
       }
       worker.status.update();
     },
@@ -113,7 +119,11 @@ export function createBatching(worker: Worker, o: BatchingOptions): Batching {
         const why = `msg.payload is ${bytes} bytes encoded, over the ${MAX_BODY_BYTES}-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs`;
         return fail(msg, done, new InputError('msg.payload', why), { endpointName: fields.endpointName });
       }
-      const key = JSON.stringify([fields.endpointName, fields.contentType, Object.entries(fields.params).sort(([a], [b]) => (a < b ? -1 : 1))]);
+      const key = JSON.stringify([
+        fields.endpointName,
+        fields.contentType,
+        Object.entries(fields.params).sort(([a], [b]) => (a < b ? -1 : 1)),
+      ]);
       batcher.add(key, row, bytes, { msg, send, done, fields });
       worker.status.update();
     },

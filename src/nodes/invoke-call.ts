@@ -2,7 +2,11 @@
  * One InvokeEndpoint call of sagemaker-invoke, shared by single messages and batches: the SDK
  * call on the node's signal, the response headers, the latency, and the `msg.sagemaker` fields.
  */
-import { InvokeEndpointCommand, type InvokeEndpointCommandInput, type InvokeEndpointCommandOutput } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  InvokeEndpointCommand,
+  type InvokeEndpointCommandInput,
+  type InvokeEndpointCommandOutput,
+} from '@aws-sdk/client-sagemaker-runtime';
 import { captureResponseHeaders } from '../lib/response-headers';
 import { formatDuration } from '../lib/status';
 import type { Worker } from './worker';

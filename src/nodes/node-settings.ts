@@ -4,7 +4,16 @@
  * Endpoint name TypedInput.
  */
 import { InputError } from '../lib/errors';
-import { ENDPOINT_NAME_TYPES, FIELDS_BY_OPERATION, SETTINGS, validateEndpointName, type Operation, type RequestSettings, type SettingKey, type SettingRule } from '../lib/fields';
+import {
+  ENDPOINT_NAME_TYPES,
+  FIELDS_BY_OPERATION,
+  SETTINGS,
+  validateEndpointName,
+  type Operation,
+  type RequestSettings,
+  type SettingKey,
+  type SettingRule,
+} from '../lib/fields';
 import type { Translate } from './i18n';
 import type { JsonataExpression, Node, NodeDef, NodeMessage, RED } from './red';
 
@@ -71,7 +80,13 @@ export class SettingsReader {
         const n = Number(raw);
         if (Number.isInteger(n) && n >= rule.min && n <= rule.max) return n;
         const unit = rule.unit;
-        this.check(this.text(unit === 'ms' ? 'settings.intMs' : unit === 'bytes' ? 'settings.bytes' : 'settings.int', { ...subs, min: rule.min, max: rule.max }));
+        this.check(
+          this.text(unit === 'ms' ? 'settings.intMs' : unit === 'bytes' ? 'settings.bytes' : 'settings.int', {
+            ...subs,
+            min: rule.min,
+            max: rule.max,
+          }),
+        );
         return rule.dflt;
       }
     }
@@ -132,7 +147,8 @@ export function endpointNameSource(red: RED, node: Node, n: NodeDef): EndpointNa
     resolve: (msg) =>
       new Promise((resolve, reject) => {
         const cb = (err: Error | null, result: unknown): void => {
-          if (err) reject(new InputError('Endpoint name', `Endpoint name: cannot evaluate ${type} ${JSON.stringify(value)}: ${err.message}`));
+          if (err)
+            reject(new InputError('Endpoint name', `Endpoint name: cannot evaluate ${type} ${JSON.stringify(value)}: ${err.message}`));
           else resolve(result);
         };
         if (expression) red.util.evaluateJSONataExpression(expression, msg, cb);

@@ -32,81 +32,85 @@ export = function (RED: RED) {
         else if (consumer.stats.handled > 0) status.done(progress());
         else status.update();
       };
-    const deliver = async (note: AsyncNotification, signal: AbortSignal): Promise<Verdict> => {
-      const sagemaker: Record<string, unknown> = { inferenceId: note.inferenceId, invocationStatus: note.invocationStatus };
-      for (const k of ['endpointName', 'outputLocation', 'contentType', 'receivedTime', 'eventTime'] as const) {
-        if (note[k] !== undefined) sagemaker[k] = note[k];
-      }
-      if (note.invocationStatus === 'Failed') {
-        const reason = note.failureReason ?? 'no failureReason in the notification';
-        const err = Object.assign(new Error(`Async inference ${note.inferenceId} failed: ${reason}`), { name: 'AsyncInferenceFailure' });
-        const msg: NodeMessage = {
-          _msgid: RED.util.generateId(),
-          payload: note.includedResponse ? note.includedResponse.toString('utf8') : undefined,
-          sagemaker: {
-            ...sagemaker,
-            ...(note.failureLocation ? { failureLocation: note.failureLocation } : {}),
-            error: { name: err.name, message: err.message, failureReason: reason, retryable: false },
-          },
-        };
-        failures += 1;
-        node.error(err, msg);
-        return 'delete';
-      }
-      let result;
-      try {
-        result = await jobResult(note, { s3: () => config.s3Client(), maxResultBytes, signal });
-      } catch (err) {
-        const e = err as Error;
-        if (e.name === 'DecodeError') {
-          // The bytes will never decode: that is this job's outcome.
+      const deliver = async (note: AsyncNotification, signal: AbortSignal): Promise<Verdict> => {
+        const sagemaker: Record<string, unknown> = { inferenceId: note.inferenceId, invocationStatus: note.invocationStatus };
+        for (const k of ['endpointName', 'outputLocation', 'contentType', 'receivedTime', 'eventTime'] as const) {
+          if (note[k] !== undefined) sagemaker[k] = note[k];
+        }
+        if (note.invocationStatus === 'Failed') {
+          const reason = note.failureReason ?? 'no failureReason in the notification';
+          const err = Object.assign(new Error(`Async inference ${note.inferenceId} failed: ${reason}`), { name: 'AsyncInferenceFailure' });
+          const msg: NodeMessage = {
+            _msgid: RED.util.generateId(),
+            payload: note.includedResponse ? note.includedResponse.toString('utf8') : undefined,
+            sagemaker: {
+              ...sagemaker,
+              ...(note.failureLocation ? { failureLocation: note.failureLocation } : {}),
+              error: { name: err.name, message: err.message, failureReason: reason, retryable: false },
+            },
+          };
           failures += 1;
-          node.error(e, { _msgid: RED.util.generateId(), payload: note.outputLocation, sagemaker: { ...sagemaker, error: { name: e.name, message: e.message, retryable: false } } });
+          node.error(err, msg);
           return 'delete';
         }
-        // Reading the output failed (network, permissions): the queue redelivers it later.
-        if (!signal.aborted) {
-          lastError = t('warn.read', { id: note.inferenceId, message: e.message });
-          node.warn(lastError);
+        let result;
+        try {
+          result = await jobResult(note, { s3: () => config.s3Client(), maxResultBytes, signal });
+        } catch (err) {
+          const e = err as Error;
+          if (e.name === 'DecodeError') {
+            // The bytes will never decode: that is this job's outcome.
+            failures += 1;
+            node.error(e, {
+              _msgid: RED.util.generateId(),
+              payload: note.outputLocation,
+              sagemaker: { ...sagemaker, error: { name: e.name, message: e.message, retryable: false } },
+            });
+            return 'delete';
+          }
+          // Reading the output failed (network, permissions): the queue redelivers it later.
+          if (!signal.aborted) {
+            lastError = t('warn.read', { id: note.inferenceId, message: e.message });
+            node.warn(lastError);
+          }
+          return 'keep';
         }
-        return 'keep';
-      }
-      if (result.warning) node.warn(result.warning);
-      if (result.contentType) sagemaker.contentType = result.contentType;
-      if (result.size !== undefined) sagemaker.size = result.size;
-      lastError = undefined;
-      node.send({ _msgid: RED.util.generateId(), payload: result.payload, sagemaker });
-      return 'delete';
-    };
+        if (result.warning) node.warn(result.warning);
+        if (result.contentType) sagemaker.contentType = result.contentType;
+        if (result.size !== undefined) sagemaker.size = result.size;
+        lastError = undefined;
+        node.send({ _msgid: RED.util.generateId(), payload: result.payload, sagemaker });
+        return 'delete';
+      };
 
-    const consumer = new QueueConsumer({
-      ops: sqsQueueOps(() => config.sqsClient(), queueUrl),
-      handle: (note, _message, signal) => deliver(note, signal),
-      onInvalid: (err, message) => {
-        lastError = t('warn.invalid', { id: message.messageId, message: err.message });
-        node.warn(lastError);
-        return 'keep'; // visible again later, then the dead-letter queue
-      },
-      onError: (err, where) => {
-        lastError = t('warn.queue', { where, message: (err as Error)?.message ?? String(err) });
-        node.warn(lastError);
-        showStatus();
-      },
-      onStats: () => showStatus(),
-      onReceive: (count) => {
-        // The queue answers again: a receive error no longer applies.
-        if (count === 0 && lastError) {
-          lastError = undefined;
+      const consumer = new QueueConsumer({
+        ops: sqsQueueOps(() => config.sqsClient(), queueUrl),
+        handle: (note, _message, signal) => deliver(note, signal),
+        onInvalid: (err, message) => {
+          lastError = t('warn.invalid', { id: message.messageId, message: err.message });
+          node.warn(lastError);
+          return 'keep'; // visible again later, then the dead-letter queue
+        },
+        onError: (err, where) => {
+          lastError = t('warn.queue', { where, message: (err as Error)?.message ?? String(err) });
+          node.warn(lastError);
           showStatus();
-        }
-      },
-    });
-    showStatus();
-    consumer.start();
-    return {
-      busyText: () => (consumer.stats.handled === 0 && !lastError ? progress() : undefined),
-      close: () => consumer.close(),
-    };
+        },
+        onStats: () => showStatus(),
+        onReceive: (count) => {
+          // The queue answers again: a receive error no longer applies.
+          if (count === 0 && lastError) {
+            lastError = undefined;
+            showStatus();
+          }
+        },
+      });
+      showStatus();
+      consumer.start();
+      return {
+        busyText: () => (consumer.stats.handled === 0 && !lastError ? progress() : undefined),
+        close: () => consumer.close(),
+      };
     },
   });
 };

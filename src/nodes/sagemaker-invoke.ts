@@ -35,17 +35,34 @@ export = function (RED: RED) {
 
     start: (worker, s) => {
       const { t, status, fail } = worker;
-      const queue = new WorkQueue({ concurrency: s.concurrency, queueSize: s.queueSize, signal: worker.signal, onChange: () => status.update() });
+      const queue = new WorkQueue({
+        concurrency: s.concurrency,
+        queueSize: s.queueSize,
+        signal: worker.signal,
+        onChange: () => status.update(),
+      });
       const queueFull = (): InputError =>
         new InputError('Queue size', t('errors.queueFull', { queueSize: queue.queueSize, concurrency: queue.concurrency }));
       const batching =
         s.batchSize > 1 && s.batchFormat
-          ? createBatching(worker, { format: s.batchFormat, size: s.batchSize, windowMs: s.batchWindow, responseFormat: s.responseFormat, queue, queueFull })
+          ? createBatching(worker, {
+              format: s.batchFormat,
+              size: s.batchSize,
+              windowMs: s.batchWindow,
+              responseFormat: s.responseFormat,
+              queue,
+              queueFull,
+            })
           : undefined;
 
       async function invoke(msg: NodeMessage, send: SendFn, done: DoneFn, req: MappedRequest): Promise<void> {
         try {
-          const outcome = await invokeEndpoint(worker, { EndpointName: req.endpointName, Body: req.body, ContentType: req.contentType, ...req.params });
+          const outcome = await invokeEndpoint(worker, {
+            EndpointName: req.endpointName,
+            Body: req.body,
+            ContentType: req.contentType,
+            ...req.params,
+          });
           if (!outcome) return done();
           if ('error' in outcome) return fail(msg, done, outcome.error, { endpointName: req.endpointName, latencyMs: outcome.latencyMs });
           const { answer } = outcome;

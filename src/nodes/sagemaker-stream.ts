@@ -9,7 +9,7 @@ import { formatDuration } from '../lib/status';
 import { StreamParts, type TextOf } from '../lib/stream-parts';
 import { isTextPreset } from '../lib/stream-text';
 import type { DoneFn, JsonataExpression, NodeMessage, RED, SendFn } from './red';
-import { defineWorker, type Worker } from './worker';
+import { defineWorker } from './worker';
 
 // Node-RED delivers messages on setImmediate. Letting those deliveries run every so many parts
 // keeps a fast model from piling up undelivered messages (memory flat on endless streams).
@@ -51,7 +51,9 @@ export = function (RED: RED) {
   const expressionText =
     (expr: JsonataExpression, base: NodeMessage): TextOf =>
     (value) =>
-      new Promise((resolve, reject) => RED.util.evaluateJSONataExpression(expr, { ...base, payload: value }, (err, v) => (err ? reject(err) : resolve(v))));
+      new Promise((resolve, reject) =>
+        RED.util.evaluateJSONataExpression(expr, { ...base, payload: value }, (err, v) => (err ? reject(err) : resolve(v))),
+      );
 
   defineWorker(RED, {
     type: 'sagemaker-stream',
@@ -99,15 +101,30 @@ export = function (RED: RED) {
         let idleTimer = setTimeout(checkIdle, s.idleMs);
         let parts: StreamParts | undefined;
         try {
-          const command = new InvokeEndpointWithResponseStreamCommand({ ...req.params, EndpointName: req.endpointName, Body: req.body, ContentType: req.contentType });
+          const command = new InvokeEndpointWithResponseStreamCommand({
+            ...req.params,
+            EndpointName: req.endpointName,
+            Body: req.body,
+            ContentType: req.contentType,
+          });
           const out = await worker.config.runtimeClient().send(command, { abortSignal: stream.abort.signal });
-          const meta = { endpointName: req.endpointName, streamId: RED.util.generateId(), contentType: out.ContentType, invokedProductionVariant: out.InvokedProductionVariant };
+          const meta = {
+            endpointName: req.endpointName,
+            streamId: RED.util.generateId(),
+            contentType: out.ContentType,
+            invokedProductionVariant: out.InvokedProductionVariant,
+          };
           // Part messages are shallow copies of the input (a deep clone per part would cost more than the part).
           const base: NodeMessage = { ...msg };
           delete base.parts;
           const sender = partSender(base, msg.parts, send, meta, s);
           const text: TextOf = typeof s.text === 'object' ? expressionText(s.text.expr, base) : s.text;
-          parts = new StreamParts({ ...s, text, emit: sender.emit, notJson: (line, error) => worker.node.warn(t('warn.notJson', { line, error })) });
+          parts = new StreamParts({
+            ...s,
+            text,
+            emit: sender.emit,
+            notJson: (line, error) => worker.node.warn(t('warn.notJson', { line, error })),
+          });
 
           let yieldedAt = 0;
           status.update();
@@ -153,7 +170,8 @@ export = function (RED: RED) {
           const received = parts?.parts ?? 0;
           if (stream.idle) error = named(t('errors.idle', { seconds: s.idleMs / 1000, parts: received }), 'IdleTimeout');
           // The SDK reports a cut connection as "aborted" plus a deserialization error: say what happened.
-          else if (isConnectionCut(err)) error = named(t('errors.reset', { parts: received, detail: (err as Error).message.split('\n')[0] }), 'StreamReset');
+          else if (isConnectionCut(err))
+            error = named(t('errors.reset', { parts: received, detail: (err as Error).message.split('\n')[0] }), 'StreamReset');
           const previous = msg.sagemaker && typeof msg.sagemaker === 'object' ? msg.sagemaker : {};
           worker.fail(msg, done, error, { ...previous, endpointName: req.endpointName }, { partsReceived: received });
         }
@@ -186,7 +204,13 @@ export = function (RED: RED) {
  * and `msg.parts` for a join node when asked. With `sequence`, each message is held until the
  * next one is known, so the last can carry `parts.count`.
  */
-function partSender(base: NodeMessage, inputParts: unknown, send: SendFn, meta: PartMeta, s: { split: string; decode: string; text: TextSetting; sequence: boolean }) {
+function partSender(
+  base: NodeMessage,
+  inputParts: unknown,
+  send: SendFn,
+  meta: PartMeta,
+  s: { split: string; decode: string; text: TextSetting; sequence: boolean },
+) {
   const seqType = s.decode === 'buffer' ? 'buffer' : s.decode === 'json' && s.text === 'none' ? 'array' : 'string';
   const seqCh = s.split === 'line' && s.text === 'none' && s.decode !== 'json' ? '\n' : seqType === 'string' ? '' : undefined;
   let held: NodeMessage | undefined;
@@ -195,7 +219,13 @@ function partSender(base: NodeMessage, inputParts: unknown, send: SendFn, meta: 
     emit(payload: unknown): void {
       const index = sender.sent++;
       const m: NodeMessage = { ...base, payload };
-      m.sagemaker = { endpointName: meta.endpointName, streamId: meta.streamId, index, contentType: meta.contentType, invokedProductionVariant: meta.invokedProductionVariant };
+      m.sagemaker = {
+        endpointName: meta.endpointName,
+        streamId: meta.streamId,
+        index,
+        contentType: meta.contentType,
+        invokedProductionVariant: meta.invokedProductionVariant,
+      };
       if (inputParts !== undefined) m.parts = inputParts;
       if (!s.sequence) return send([m, null]);
       const parts: Record<string, unknown> = { id: meta.streamId, index, type: seqType };

@@ -2,7 +2,6 @@
 const assert = require('node:assert/strict');
 const {
   parseSettings,
-  normaliseEndpointUrl,
   defaultSessionName,
   substituteEnv,
   stsEndpointFor,
