@@ -102,6 +102,12 @@ function integerCheck(min: number, max: number) {
   };
 }
 
+/** An async whole-seconds field: sent as a number, header `X-Amzn-SageMaker-<param>`. */
+function secondsField(key: FieldKey, param: string, min: number, max: number): FieldSpec {
+  const headerName = `X-Amzn-SageMaker-${param}`;
+  return { key, param, headerName, headers: { async: [headerName.toLowerCase()] }, integer: { min, max }, check: integerCheck(min, max) };
+}
+
 /**
  * Every request field, with its header names and limits (the API reference of InvokeEndpoint,
  * InvokeEndpointWithResponseStream and InvokeEndpointAsync, "Request Syntax" and "URI Request Parameters").
@@ -205,22 +211,8 @@ export const FIELDS: readonly FieldSpec[] = [
     headers: { async: ['x-amzn-sagemaker-inputlocation'] },
     check: checkS3Uri,
   },
-  {
-    key: 'requestTTLSeconds',
-    param: 'RequestTTLSeconds',
-    headerName: 'X-Amzn-SageMaker-RequestTTLSeconds',
-    headers: { async: ['x-amzn-sagemaker-requestttlseconds'] },
-    integer: { min: 60, max: 21600 },
-    check: integerCheck(60, 21600),
-  },
-  {
-    key: 'invocationTimeoutSeconds',
-    param: 'InvocationTimeoutSeconds',
-    headerName: 'X-Amzn-SageMaker-InvocationTimeoutSeconds',
-    headers: { async: ['x-amzn-sagemaker-invocationtimeoutseconds'] },
-    integer: { min: 1, max: 3600 },
-    check: integerCheck(1, 3600),
-  },
+  secondsField('requestTTLSeconds', 'RequestTTLSeconds', 60, 21600),
+  secondsField('invocationTimeoutSeconds', 'InvocationTimeoutSeconds', 1, 3600),
   {
     key: 's3OutputPathExtension',
     param: 'S3OutputPathExtension',
@@ -242,21 +234,14 @@ export const FIELDS: readonly FieldSpec[] = [
   },
 ];
 
-const fieldsOf = (op: Operation): FieldSpec[] => FIELDS.filter((f) => f.headers[op]);
+const OPERATIONS: readonly Operation[] = ['invoke', 'stream', 'async'];
+const byOperation = <T>(of: (op: Operation) => T) => Object.fromEntries(OPERATIONS.map((op) => [op, of(op)])) as Record<Operation, T>;
 
 /** The fields of each operation: the stream has no TargetModel/EnableExplanations; async no target, component or session fields. */
-export const FIELDS_OF: Readonly<Record<Operation, readonly FieldSpec[]>> = {
-  invoke: fieldsOf('invoke'),
-  stream: fieldsOf('stream'),
-  async: fieldsOf('async'),
-};
+export const FIELDS_OF: Readonly<Record<Operation, readonly FieldSpec[]>> = byOperation((op) => FIELDS.filter((f) => f.headers[op]));
 
 /** The field keys of each operation. */
-export const FIELDS_BY_OPERATION: Readonly<Record<Operation, readonly FieldKey[]>> = {
-  invoke: FIELDS_OF.invoke.map((f) => f.key),
-  stream: FIELDS_OF.stream.map((f) => f.key),
-  async: FIELDS_OF.async.map((f) => f.key),
-};
+export const FIELDS_BY_OPERATION: Readonly<Record<Operation, readonly FieldKey[]>> = byOperation((op) => FIELDS_OF[op].map((f) => f.key));
 
 /** Request body limit of InvokeEndpoint and InvokeEndpointWithResponseStream (6 MiB). */
 export const MAX_BODY_BYTES = 6_291_456;
