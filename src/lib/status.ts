@@ -50,7 +50,9 @@ export class Status {
   private readonly intervalMs: number;
   private readonly holdMs: number;
   private setup: string | undefined;
-  private last: StatusShape | undefined;
+  // The last outcome, drawn when idle: only its text is kept per message.
+  private lastText: string | undefined;
+  private lastFailed = false;
   private errorUntil = 0;
   private drawnAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -78,14 +80,16 @@ export class Status {
 
   /** Work finished: `text` (green) shows once the node is idle. */
   done(text: string): void {
-    this.last = ok(text);
+    this.lastText = text;
+    this.lastFailed = false;
     this.update();
   }
 
   /** A message failed: red ring at once, held for a while, then shown again whenever idle. */
   error(text: string): void {
     if (this.stopped || this.setup !== undefined) return;
-    this.last = failed(text);
+    this.lastText = text;
+    this.lastFailed = true;
     this.errorUntil = Date.now() + this.holdMs;
     this.clearTimer();
     this.draw();
@@ -112,8 +116,8 @@ export class Status {
     const now = Date.now();
     this.drawnAt = now;
     if (this.stopped || this.setup !== undefined) return;
-    const last = this.last;
-    if (last && last.fill === 'red' && now < this.errorUntil) return this.opts.show(last);
+    const last = this.lastText === undefined ? undefined : this.lastFailed ? failed(this.lastText) : ok(this.lastText);
+    if (last && this.lastFailed && now < this.errorUntil) return this.opts.show(last);
     const text = this.opts.busyText();
     if (text !== undefined) this.opts.show(busy(text));
     else this.opts.show(last ?? {});

@@ -8,7 +8,7 @@ import type { InvokeEndpointCommandInput } from '@aws-sdk/client-sagemaker-runti
 import { batchBody, batchContentType, BatchSizeMismatch, encodeRow, rowBytes, splitResponse, type BatchFormat } from '../lib/batch';
 import { Batcher, type Batch } from '../lib/batcher';
 import { InputError } from '../lib/errors';
-import { mapFields, MAX_BODY_BYTES, type MappedRequest } from '../lib/request';
+import { MAX_BODY_BYTES, type MappedRequest } from '../lib/request';
 import type { ResponseFormat } from '../lib/payload';
 import type { WorkQueue } from '../lib/work-queue';
 import { answerMetadata, invokeEndpoint } from './invoke-call';
@@ -112,7 +112,7 @@ export function createBatching(worker: Worker, o: BatchingOptions): Batching {
 
   return {
     accept(msg, send, done, endpointName) {
-      const fields = mapFields('invoke', endpointName, worker.request, msg);
+      const fields = worker.mapping.fields(endpointName, msg);
       const row = encodeRow(msg.payload, o.format);
       const bytes = rowBytes(row);
       if (bytes + 2 > MAX_BODY_BYTES) {

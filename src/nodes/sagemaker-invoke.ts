@@ -6,7 +6,7 @@
 import { batchFormatFor } from '../lib/batch';
 import { InputError } from '../lib/errors';
 import { decodeBody } from '../lib/payload';
-import { mapRequest, type MappedRequest } from '../lib/request';
+import type { MappedRequest } from '../lib/request';
 import { WorkQueue } from '../lib/work-queue';
 import { createBatching } from './invoke-batching';
 import { answerMetadata, invokeEndpoint } from './invoke-call';
@@ -81,7 +81,7 @@ export = function (RED: RED) {
       return {
         input(msg, send, done, endpointName) {
           if (batching) return batching.accept(msg, send, done, endpointName);
-          const req = mapRequest('invoke', endpointName, worker.request, msg);
+          const req = worker.mapping.request(endpointName, msg);
           const queued = queue.push({ run: () => invoke(msg, send, done, req), release: () => done() });
           if (!queued) fail(msg, done, queueFull(), { endpointName: req.endpointName });
         },

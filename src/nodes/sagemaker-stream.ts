@@ -4,7 +4,7 @@
  * What the parts become is in lib/stream-parts.ts; this file runs the call and sends.
  */
 import { InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { mapRequest, type MappedRequest } from '../lib/request';
+import type { MappedRequest } from '../lib/request';
 import { formatDuration } from '../lib/status';
 import { StreamParts, type TextOf } from '../lib/stream-parts';
 import { isTextPreset } from '../lib/stream-text';
@@ -115,8 +115,8 @@ export = function (RED: RED) {
             invokedProductionVariant: out.InvokedProductionVariant,
           };
           // Part messages are shallow copies of the input (a deep clone per part would cost more than the part).
-          const base: NodeMessage = { ...msg };
-          delete base.parts;
+          // Without `delete`: a deleted property would make every copy of base a slow one.
+          const { parts: _inputParts, ...base } = msg;
           const sender = partSender(base, msg.parts, send, meta, s);
           const text: TextOf = typeof s.text === 'object' ? expressionText(s.text.expr, base) : s.text;
           parts = new StreamParts({
@@ -179,7 +179,7 @@ export = function (RED: RED) {
 
       return {
         input(msg, send, done, endpointName) {
-          const req = mapRequest('stream', endpointName, worker.request, msg);
+          const req = worker.mapping.request(endpointName, msg);
           const stream: OpenStream = { abort: new AbortController(), idle: false, parts: 0, settled: Promise.resolve() };
           open.add(stream);
           stream.settled = run(stream, msg, send, done, req).catch((err: unknown) => worker.node.error(err, msg));
@@ -218,15 +218,11 @@ function partSender(
     sent: 0,
     emit(payload: unknown): void {
       const index = sender.sent++;
-      const m: NodeMessage = { ...base, payload };
-      m.sagemaker = {
-        endpointName: meta.endpointName,
-        streamId: meta.streamId,
-        index,
-        contentType: meta.contentType,
-        invokedProductionVariant: meta.invokedProductionVariant,
-      };
-      if (inputParts !== undefined) m.parts = inputParts;
+      const { endpointName, streamId, contentType, invokedProductionVariant } = meta;
+      const sagemaker = { endpointName, streamId, index, contentType, invokedProductionVariant };
+      // One literal per message: properties added afterwards would reshape every part message.
+      const m: NodeMessage =
+        inputParts === undefined ? { ...base, payload, sagemaker } : { ...base, payload, sagemaker, parts: inputParts };
       if (!s.sequence) return send([m, null]);
       const parts: Record<string, unknown> = { id: meta.streamId, index, type: seqType };
       if (seqCh !== undefined) parts.ch = seqCh;

@@ -19,8 +19,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { describeError, errorAttempts, errorText, InputError, toError } from '../lib/errors';
-import { validateSettings } from '../lib/request';
-import type { Operation, RequestSettings } from '../lib/fields';
+import { requestMapper, validateSettings, type RequestMapper } from '../lib/request';
+import type { Operation } from '../lib/fields';
 import { Status } from '../lib/status';
 import { configText, getConfigNode, type SageMakerConfigNode } from './config-api';
 import { translator, type Translate } from './i18n';
@@ -35,8 +35,8 @@ export interface Worker {
   readonly node: Node;
   readonly t: Translate;
   readonly config: SageMakerConfigNode;
-  /** The request fields of the operation (empty for a source node). */
-  readonly request: RequestSettings;
+  /** Maps a message to the operation's request, with the node's fields checked once (README "Request fields"). */
+  readonly mapping: RequestMapper;
   /** Aborted when the node closes: pass it to every SDK call. */
   readonly signal: AbortSignal;
   readonly status: Status;
@@ -101,6 +101,7 @@ function createWorker<S>(RED: RED, node: Node, def: NodeDef, spec: WorkerSpec<S>
   // Setup problems, first one wins: the config node, request fields, endpoint name, own settings.
   const read = new SettingsReader(def, translator(RED, 'sagemaker-config'));
   const request = spec.operation ? requestSettings(spec.operation, def) : {};
+  const mapping = requestMapper(spec.operation ?? 'invoke', request);
   const endpoint = spec.operation ? endpointNameSource(RED, node, def) : undefined;
   const config = getConfigNode(RED, def.config);
   let configProblem: string | undefined;
@@ -128,7 +129,7 @@ function createWorker<S>(RED: RED, node: Node, def: NodeDef, spec: WorkerSpec<S>
       node,
       t,
       config,
-      request,
+      mapping,
       signal: abort.signal,
       status,
       get closing() {
