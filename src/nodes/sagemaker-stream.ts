@@ -9,42 +9,13 @@ import { formatDuration } from '../lib/status';
 import { StreamParts, type TextOf } from '../lib/stream-parts';
 import { isTextPreset } from '../lib/stream-text';
 import type { DoneFn, JsonataExpression, NodeMessage, RED, SendFn } from './red';
+import { completionInfo, isConnectionCut, named, partSender, type OpenStream, type TextSetting } from './stream-messages';
 import { defineWorker } from './worker';
 
 // Node-RED delivers messages on setImmediate. Letting those deliveries run every so many parts
 // keeps a fast model from piling up undelivered messages (memory flat on endless streams).
 const YIELD_EVERY_PARTS = 64;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const rounded = (ms: number): number => Math.round(ms * 1000) / 1000;
-
-/** With decode json: the whole value, a preset, or a prepared JSONata expression. */
-type TextSetting = 'none' | 'tgi' | 'openai' | { expr: JsonataExpression };
-
-interface PartMeta {
-  endpointName: string;
-  streamId: string;
-  contentType?: string;
-  invokedProductionVariant?: string;
-}
-
-interface OpenStream {
-  abort: AbortController;
-  /** The idle timeout cut it. */
-  idle: boolean;
-  /** Part messages sent, for the status. */
-  parts: number;
-  settled: Promise<void>;
-}
-
-/** A connection that ended mid-stream (reset, closed, truncated frame), as opposed to a service error. */
-function isConnectionCut(err: unknown): boolean {
-  const e = err as { message?: unknown; code?: unknown } | null;
-  if (!e || typeof e.message !== 'string') return false;
-  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;
-  return /^(aborted|socket hang up|Truncated event message)/i.test(e.message);
-}
-
-const named = (message: string, name: string): Error => Object.assign(new Error(message), { name });
 
 export = function (RED: RED) {
   /** An expression's text for one JSON value, evaluated against the part message. */
@@ -149,14 +120,9 @@ export = function (RED: RED) {
           clearTimeout(idleTimer);
 
           const durationMs = performance.now() - started;
-          const info: Record<string, unknown> = { ...meta };
-          if (out.CustomAttributes) info.customAttributes = out.CustomAttributes;
-          if (out.$metadata?.requestId) info.requestId = out.$metadata.requestId;
-          Object.assign(info, { parts: sender.sent, payloadParts: parts.parts, bytes: parts.bytes });
-          if (timeToFirstPartMs !== undefined) info.timeToFirstPartMs = rounded(timeToFirstPartMs);
-          info.durationMs = rounded(durationMs);
+          const counts = { parts: sender.sent, payloadParts: parts.parts, bytes: parts.bytes };
           msg.payload = parts.completion();
-          msg.sagemaker = info;
+          msg.sagemaker = completionInfo(meta, out, counts, timeToFirstPartMs, durationMs);
           send([null, msg]);
           open.delete(stream);
           status.done(t('status.done', { parts: sender.sent, duration: formatDuration(durationMs) }));
@@ -198,46 +164,3 @@ export = function (RED: RED) {
     },
   });
 };
-
-/**
- * Sends the part messages of one stream: `base` with the payload and `msg.sagemaker` of the part,
- * and `msg.parts` for a join node when asked. With `sequence`, each message is held until the
- * next one is known, so the last can carry `parts.count`.
- */
-function partSender(
-  base: NodeMessage,
-  inputParts: unknown,
-  send: SendFn,
-  meta: PartMeta,
-  s: { split: string; decode: string; text: TextSetting; sequence: boolean },
-) {
-  const seqType = s.decode === 'buffer' ? 'buffer' : s.decode === 'json' && s.text === 'none' ? 'array' : 'string';
-  const seqCh = s.split === 'line' && s.text === 'none' && s.decode !== 'json' ? '\n' : seqType === 'string' ? '' : undefined;
-  let held: NodeMessage | undefined;
-  const sender = {
-    sent: 0,
-    emit(payload: unknown): void {
-      const index = sender.sent++;
-      const { endpointName, streamId, contentType, invokedProductionVariant } = meta;
-      const sagemaker = { endpointName, streamId, index, contentType, invokedProductionVariant };
-      // One literal per message: properties added afterwards would reshape every part message.
-      const m: NodeMessage =
-        inputParts === undefined ? { ...base, payload, sagemaker } : { ...base, payload, sagemaker, parts: inputParts };
-      if (!s.sequence) return send([m, null]);
-      const parts: Record<string, unknown> = { id: meta.streamId, index, type: seqType };
-      if (seqCh !== undefined) parts.ch = seqCh;
-      if (inputParts !== undefined) parts.parts = inputParts;
-      m.parts = parts;
-      if (held) send([held, null]);
-      held = m;
-    },
-    /** Sends the held last message with `parts.count`. */
-    finish(): void {
-      if (!held) return;
-      (held.parts as Record<string, unknown>).count = sender.sent;
-      send([held, null]);
-      held = undefined;
-    },
-  };
-  return sender;
-}
