@@ -249,12 +249,27 @@ export = function (RED: RED) {
     res.status(415).json({ ok: false, error: 'Content-Type must be application/json' });
   }
 
+  /**
+   * Node-RED's admin API answers CORS preflights from any origin, so without adminAuth a page on
+   * another site could post JSON here and read the answer. Browsers say where a request comes
+   * from in Sec-Fetch-Site; the editor's own calls are `same-origin`. Other clients send none.
+   */
+  function notCrossSite(req: { get(name: string): string | undefined }, res: AdminResponse, next: () => void): void {
+    const site = (req.get('sec-fetch-site') ?? '').toLowerCase();
+    if (site === 'cross-site' || site === 'same-site') {
+      res.status(403).json({ ok: false, error: 'Requests from other sites are refused' });
+      return;
+    }
+    next();
+  }
+
   function route(path: string, handler: (id: string, body: unknown) => Promise<TestResult | EndpointsResult>): void {
     // Deploying needs flows.write, and whoever may deploy may run any code: these routes send
     // requests signed with the config's credentials, so they need the same (README, Security).
     RED.httpAdmin.post(
       path,
       jsonOnly,
+      notCrossSite,
       RED.auth.needsPermission('flows.write'),
       (req: { params: { id: string }; body: unknown }, res: AdminResponse) => {
         handler(String(req.params.id), req.body).then(
