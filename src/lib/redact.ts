@@ -7,8 +7,8 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 /** What stands in for a removed secret. */
 export const REDACTED = '***';
 
-/** Secrets shorter than this are not scrubbed: they would mangle ordinary words. */
-export const MIN_SECRET_LENGTH = 4;
+/** Values shorter than this are not scrubbed: they would mangle ordinary words (the emulator's key is `test`). */
+export const MIN_SECRET_LENGTH = 8;
 
 /**
  * A URL as it may be shown: user info, query string and fragment (where API keys and
@@ -71,15 +71,31 @@ export function scrubSecrets(text: string, secrets: Iterable<string | undefined 
  */
 export class SecretCollector {
   private readonly values = new Set<string>();
+  private readonly fixed = new Set<string>();
 
-  /** Adds secret values (blank and too short ones are ignored). */
+  /**
+   * @param maxResolved how many resolved secrets to remember (the oldest go first): a config node
+   *   that runs for months gets fresh temporary credentials every hour
+   */
+  constructor(private readonly maxResolved = Infinity) {}
+
+  /** Adds secret values (blank and too short ones are ignored); these are kept for good. */
   add(...values: Array<string | undefined | null>): void {
-    for (const v of values) if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) this.values.add(v);
+    for (const v of values) if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) this.fixed.add(v);
+  }
+
+  private addResolved(v: string | undefined): void {
+    if (typeof v !== 'string' || v.length < MIN_SECRET_LENGTH || this.fixed.has(v)) return;
+    this.values.delete(v);
+    this.values.add(v);
+    while (this.values.size > this.maxResolved) this.values.delete(this.values.values().next().value as string);
   }
 
   /** Adds a resolved identity's secret access key and session token. */
   addIdentity(identity: Partial<AwsCredentialIdentity> | undefined): void {
-    if (identity) this.add(identity.secretAccessKey, identity.sessionToken);
+    if (!identity) return;
+    this.addResolved(identity.secretAccessKey);
+    this.addResolved(identity.sessionToken);
   }
 
   /** The secrets of the usual AWS environment variables (the default chain reads them). */
@@ -89,10 +105,10 @@ export class SecretCollector {
 
   /** The text with every collected secret and every URL's credentials removed. */
   scrub(text: string): string {
-    return redactUrlsInText(scrubSecrets(text, this.values));
+    return redactUrlsInText(scrubSecrets(text, [...this.fixed, ...this.values]));
   }
 
   get size(): number {
-    return this.values.size;
+    return this.fixed.size + this.values.size;
   }
 }

@@ -22,7 +22,7 @@ import { resolveForm, SETTING_FIELDS, type DeployedConfig } from '../lib/admin-f
 import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
 import { SecretCollector } from '../lib/redact';
-import { captureResponseHeaders, configText } from './config-api';
+import { captureResponseHeaders, configText, scrubClientErrors } from './config-api';
 import type { Node, NodeDef, RED } from './red';
 
 /** What the admin routes need to know of a running config node (README, Security). */
@@ -102,10 +102,16 @@ export = function (RED: RED) {
       if (closed) throw new Error('This sagemaker-config node was stopped (redeploy)');
       return settings;
     }
+    // Every secret the shared clients may send, to scrub from their errors: the stored ones, the
+    // AWS_* variables, and the last credentials resolved (chain, STS and IoT ones are refreshed).
+    const secrets = new SecretCollector(16);
+    secrets.addEnvironment();
+    secrets.add(settings?.keys?.secretAccessKey, settings?.keys?.sessionToken, node.credentials?.iotKey);
     function sharedCredentials(s: ConfigSettings) {
-      credentials ??= createCredentialProvider(s);
+      credentials ??= createCredentialProvider(s, process.env, (c) => secrets.addIdentity(c));
       return credentials;
     }
+    const scrub = (text: string) => secrets.scrub(text);
 
     node.runtimeClient = function () {
       if (!runtime) {
@@ -115,6 +121,7 @@ export = function (RED: RED) {
           requestHandler: createRequestHandler(s),
         });
         captureResponseHeaders(runtime);
+        scrubClientErrors(runtime, scrub);
       }
       return runtime;
     };
@@ -126,6 +133,7 @@ export = function (RED: RED) {
           ...s3ClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
+        scrubClientErrors(s3, scrub);
       }
       return s3;
     };

@@ -33,7 +33,7 @@ const CREDENTIAL_SECRET = 'sec-credential-secret-1111';
 const SECRETS = [STORED.secretAccessKey, STORED_TOKEN, CHAIN.secretAccessKey, CHAIN_TOKEN, PROFILE.secretAccessKey, ENV_SECRET, QUERY_SECRET, FRAGMENT_SECRET, PASSWORD, CREDENTIAL_SECRET];
 const ROUTES = ['test', 'endpoints'];
 
-/** An HTTP server that counts connections and answers 403 with everything it received. */
+/** An HTTP server that counts connections and answers 403 with everything it received (JSON, or XML for STS). */
 async function startCapture() {
   const state = { connections: 0, requests: [] };
   const server = http.createServer((req, res) => {
@@ -43,7 +43,7 @@ async function startCapture() {
       state.requests.push({ method: req.method, url: req.url, headers: req.headers, body });
       // The reflection of the issue: whatever arrived comes back in the error message.
       const echo = JSON.stringify({ url: req.url, headers: req.headers, body }).replace(/[<>&]/g, ' ');
-      if (req.headers['x-amz-target']) {
+      if (!body.startsWith('Action=')) {
         res.writeHead(403, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'UnrecognizedClientException' });
         res.end(JSON.stringify({ __type: 'UnrecognizedClientException', message: `captured ${echo}` }));
       } else {
@@ -192,6 +192,9 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
       { id: 'cQuery', type: 'sagemaker-config', credentialType: 'keys', region: 'us-east-1', endpoint: `${red.emulatorUrl}/?apikey=${QUERY_SECRET}#${FRAGMENT_SECRET}`, credentials: { ...STORED } },
       { id: 'inQ', type: 'inject', z: 'sec', x: 100, y: 40, once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '{"a":1}', payloadType: 'json', props: [{ p: 'payload' }], wires: [['invQ']] },
       { id: 'invQ', type: 'sagemaker-invoke', z: 'sec', x: 300, y: 40, config: 'cQuery', endpointName: 'echo', endpointNameType: 'str', wires: [['dbg']] },
+      // A worker on the echoing endpoint: its message error quotes the chain's session token.
+      { id: 'inL', type: 'inject', z: 'sec', x: 100, y: 160, once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '{"a":1}', payloadType: 'json', props: [{ p: 'payload' }], wires: [['invL']] },
+      { id: 'invL', type: 'sagemaker-invoke', z: 'sec', x: 300, y: 160, config: 'cLeaky', endpointName: 'echo', endpointNameType: 'str', wires: [['dbg']] },
       { id: 'status', type: 'status', z: 'sec', x: 100, y: 80, scope: null, wires: [['dbg']] },
       { id: 'catch', type: 'catch', z: 'sec', x: 100, y: 120, scope: null, uncaught: false, wires: [['dbg']] },
       { id: 'dbg', type: 'debug', z: 'sec', x: 500, y: 80, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full' },
@@ -364,6 +367,9 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     const logs = snap.logs.join('\n');
     // The config with an API key in its endpoint URL: its warning, status and message error.
     assert.match(logs, /Endpoint URL must be an http:\/\/ or https:\/\/ URL without user name, password, query or fragment: http:\/\/127\.0\.0\.1:\d+\?\*\*\*#\*\*\*/);
+    // The worker on the echoing endpoint: the error arrived (with the echo), the token did not.
+    assert.match(logs, /UnrecognizedClientException/);
+    assert.match(logs, /captured/);
     const findings = [];
     for (const [where, text] of answers) findings.push(...leaks(where, text, keyLines));
     findings.push(...leaks('log', logs, keyLines));

@@ -30,9 +30,9 @@ describe('redact: URLs and secrets in user-facing texts', function () {
 
   it('scrubSecrets removes each secret, URL-encoded too, longest first, and ignores blanks and tiny values', function () {
     const token = 'IQoJb3JpZ2luX2VjE/abc+def==';
-    const text = `token ${token} encoded ${encodeURIComponent(token)} key wJalrXUtnFEMI and wJalr`;
-    assert.equal(scrubSecrets(text, [token, 'wJalrXUtnFEMI', 'wJalr', '', undefined, 'ab']), 'token *** encoded *** key *** and ***');
-    assert.equal(scrubSecrets('a b', ['a']), 'a b');
+    const text = `token ${token} encoded ${encodeURIComponent(token)} key wJalrXUtnFEMI and wJalrXUt`;
+    assert.equal(scrubSecrets(text, [token, 'wJalrXUtnFEMI', 'wJalrXUt', '', undefined, 'test']), 'token *** encoded *** key *** and ***');
+    assert.equal(scrubSecrets('test endpoint', ['test']), 'test endpoint', 'the emulator key "test" is no secret to hide');
   });
 
   it('SecretCollector gathers resolved identities and the AWS environment, and scrubs both plus URLs', function () {
@@ -40,6 +40,12 @@ describe('redact: URLs and secrets in user-facing texts', function () {
     c.addIdentity({ accessKeyId: 'AKIAKEEPME', secretAccessKey: 'chainSecretValue', sessionToken: 'chainSessionToken' });
     c.addEnvironment({ AWS_SECRET_ACCESS_KEY: 'envSecretValue', AWS_SESSION_TOKEN: 'envTokenValue' });
     assert.equal(c.size, 4);
+    // Resolved credentials are refreshed: only the latest are remembered, fixed ones stay.
+    const bounded = new SecretCollector(2);
+    bounded.add('storedSecretValue');
+    for (let i = 0; i < 5; i++) bounded.addIdentity({ secretAccessKey: `resolvedSecret${i}`, sessionToken: `resolvedToken${i}` });
+    assert.equal(bounded.size, 3);
+    assert.equal(bounded.scrub('storedSecretValue resolvedSecret0 resolvedSecret4 resolvedToken4'), '*** resolvedSecret0 *** ***');
     assert.equal(
       c.scrub('AKIAKEEPME chainSecretValue chainSessionToken envSecretValue envTokenValue at http://h/?x=envTokenValue'),
       'AKIAKEEPME *** *** *** *** at http://h?***',
