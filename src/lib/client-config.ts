@@ -8,6 +8,7 @@ import * as https from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { validateIotSettings } from './iot-credentials';
+import { redactUrl } from './redact';
 
 export type CredentialType = 'chain' | 'keys' | 'profile' | 'iot';
 export type RetryMode = 'standard' | 'adaptive';
@@ -103,6 +104,12 @@ export type ProblemCode =
   | 'maxAttempts'
   | 'retryMode';
 
+/**
+ * Why the admin routes (Test connection, endpoint list) refuse a form before any network call
+ * (README, Security).
+ */
+export type RouteProblemCode = 'envNotDeployed' | 'storedWithheld' | 'ambientEndpoint' | 'iotFile';
+
 /** Why a configuration cannot be used. `message` is English; `code` + `params` feed the locale. */
 export interface ConfigProblem {
   code: ProblemCode;
@@ -130,9 +137,9 @@ const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
  * English texts of the problems, with `__param__` placeholders as in Node-RED's locale files
  * (nodes/locales/en-US/sagemaker-config.json holds the same texts under `errors.<code>`).
  */
-export const PROBLEM_TEXTS: Record<ProblemCode | 'missing' | 'unusable', string> = {
+export const PROBLEM_TEXTS: Record<ProblemCode | RouteProblemCode | 'missing' | 'unusable', string> = {
   region: 'Region "__value__" is not a region name such as us-east-1',
-  endpoint: '__field__ must be an http:// or https:// URL without user name or password: __value__',
+  endpoint: '__field__ must be an http:// or https:// URL without user name, password, query or fragment: __value__',
   credentialType: 'Credential type "__value__" is not supported (use chain, keys, profile or iot)',
   keysMissing: 'Credential type "keys" needs an access key ID and a secret access key',
   profileMissing: 'Credential type "profile" needs a profile name',
@@ -145,6 +152,12 @@ export const PROBLEM_TEXTS: Record<ProblemCode | 'missing' | 'unusable', string>
   retryMode: 'Retry mode "__value__" must be standard or adaptive',
   missing: 'No sagemaker-config node is selected, or it is not deployed',
   unusable: 'The sagemaker-config node cannot be used: __reason__',
+  envNotDeployed: '__field__ holds ${…}: environment variables are substituted only in the deployed node; deploy first, then test',
+  storedWithheld:
+    'The stored credentials are used only with the deployed endpoint URL, region and credential type (and IoT credential endpoint, role alias and thing name): type them in the form, or deploy first',
+  ambientEndpoint:
+    'Credential type "__type__" uses the credentials of the Node-RED host, which are sent only to an endpoint URL that a deployed sagemaker-config node uses: deploy first, then test',
+  iotFile: 'The IoT __item__ file is read only as deployed (same path, credential endpoint, role alias and thing name): deploy first, or paste the PEM text',
 };
 
 /** Fills `__name__` placeholders, as Node-RED's i18n does. */
@@ -182,11 +195,6 @@ export function normaliseEndpointUrl(value: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
   return url.toString().replace(/\/+$/, '');
-}
-
-/** Never echo something that might carry a secret (user info in a URL). */
-function safeEcho(value: string): string {
-  return value.includes('@') ? '(hidden)' : value;
 }
 
 function parseNumber(v: unknown): number | undefined | null {
@@ -249,7 +257,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
     const value = blankToUndefined(raw[key]);
     if (value === undefined) continue;
     const url = normaliseEndpointUrl(value);
-    if (!url) return problem('endpoint', { field: label, value: safeEcho(value) });
+    if (!url) return problem('endpoint', { field: label, value: redactUrl(value) });
     urls[key] = url;
   }
 
@@ -320,15 +328,6 @@ function parseIot(raw: RawSettings, creds: RawCredentials): IotConfig | string {
 export function defaultSessionName(nodeId: string | undefined): string {
   const id = (nodeId ?? '').replace(/[^\w+=,.@-]/g, '-');
   return `node-red-${id || 'config'}`.slice(0, 64);
-}
-
-/**
- * Replaces `${NAME}` with the environment variable (unset → ""), as Node-RED does for deployed
- * properties; used for settings posted by the editor's Test connection button.
- */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
-  if (typeof value !== 'string') return value;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => env[name] ?? '');
 }
 
 /** Host names of AWS's own endpoints (commercial, China, ISO partitions and `api.aws`). */

@@ -65,6 +65,8 @@ export interface RED {
       opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> },
     ): void;
     getNode(id: string): Node | null;
+    /** Every node of the running flows, as defined (before `${ENV}` substitution). */
+    eachNode?(cb: (def: NodeDef) => void): void;
   };
   util: {
     evaluateNodeProperty(
