@@ -41,7 +41,7 @@ export interface JobStore<J> {
   remove(id: string): Promise<void>;
   /** Number of jobs held. */
   readonly size: number;
-  /** Waits for every write, then releases the file. Later writes reject. */
+  /** Waits for every write, compacts the file, then releases it. Later writes reject. */
   close(): Promise<void>;
   /** Closes and deletes the store (the node was removed from the flows). */
   destroy(): Promise<void>;
@@ -301,6 +301,13 @@ export function openFileJournal<J>(opts: FileJournalOptions<J>): JobStore<J> {
     async close() {
       closed = true;
       await settle();
+      if (fd !== undefined && fileBytes > liveBytes()) {
+        try {
+          compact(); // leaves the file as small as it can be
+        } catch {
+          // the appended journal is still valid
+        }
+      }
       if (fd !== undefined) {
         fs.closeSync(fd);
         fd = undefined;

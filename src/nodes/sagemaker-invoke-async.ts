@@ -286,13 +286,8 @@ export = function (RED: RED) {
      * false when the node closed meanwhile: the mark is cleared and the next instance sends it.
      */
     async function beginSending(id: string): Promise<boolean> {
-      if (journal) {
-        try {
-          await journal.mark(id, true);
-        } catch (err) {
-          warnings.warn('journal', t('warn.persist', { message: (err as Error).message }));
-        }
-      }
+      // Registered with the other writes, so a close waits for it and for what follows it.
+      if (journal) await journalWrite(journal.mark(id, true));
       if (closing) {
         if (journal) void journalWrite(journal.mark(id, false));
         return false;
