@@ -295,7 +295,7 @@ export = function (RED: RED) {
       return pending[id] !== undefined;
     }
 
-    const errorFor = (job: StoredJob, name: string, message: string, info: Record<string, unknown>): Error & { info: Record<string, unknown> } =>
+    const errorFor = (name: string, message: string, info: Record<string, unknown>): Error & { info: Record<string, unknown> } =>
       Object.assign(new Error(message), { name, info });
 
     async function deliverError(id: string, job: StoredJob, err: Error & { info?: Record<string, unknown> }): Promise<void> {
@@ -329,7 +329,7 @@ export = function (RED: RED) {
         await deliverError(
           id,
           stored,
-          errorFor(stored, 'AsyncInferenceTimeout', `No result for inference ${stored.inferenceId} within maxWait ${settings.maxWaitMs / 1000} s at ${where}`, {
+          errorFor('AsyncInferenceTimeout', `No result for inference ${stored.inferenceId} within maxWait ${settings.maxWaitMs / 1000} s at ${where}`, {
             waitedMs,
             polls: outcome.polls,
           }),
@@ -343,9 +343,7 @@ export = function (RED: RED) {
         await deliverError(
           id,
           stored,
-          errorFor(
-            stored,
-            'AsyncResultUnreadable',
+          errorFor('AsyncResultUnreadable',
             `The ${what} of inference ${stored.inferenceId} is at ${location} but could not be read within maxWait ${settings.maxWaitMs / 1000} s (${outcome.reads} attempts): ${cause}`,
             { location, s3Error: cause, ...s3ErrorFields(outcome.error), attempts: outcome.reads, waitedMs, polls: outcome.polls },
           ),
@@ -358,7 +356,7 @@ export = function (RED: RED) {
         await deliverError(
           id,
           stored,
-          errorFor(stored, 'AsyncInferenceFailure', `Async inference ${stored.inferenceId} failed: ${text || '(empty failure object)'}`, {
+          errorFor('AsyncInferenceFailure', `Async inference ${stored.inferenceId} failed: ${text || '(empty failure object)'}`, {
             failureLocation: location,
             failureText: text,
             waitedMs,
