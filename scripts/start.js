@@ -322,10 +322,20 @@ async function startNodeRed({ userDir, port = 0, host = DEFAULTS.host, quiet = f
     app.use(full.httpAdminRoot, RED.httpAdmin);
     app.use(full.httpNodeRoot, RED.httpNode);
     started = true;
-    // RED.start() resolves before the flows run; the banner should come after their log lines.
+    // RED.start() resolves before the flows run; the banner (and a test opening a page the flows
+    // serve, such as /dashboard) should come after them. Flows that cannot start (missing node
+    // types or modules, safe mode) send a runtime-state event with an error instead.
     const flowsStarted = new Promise((resolve) => {
-      RED.events.once('flows:started', resolve);
-      setTimeout(resolve, 5000).unref();
+      const onState = (e) => {
+        if (e && e.id === 'runtime-state' && e.payload && e.payload.error) done();
+      };
+      const done = () => {
+        RED.events.off('flows:started', done);
+        RED.events.off('runtime-event', onState);
+        resolve();
+      };
+      RED.events.on('flows:started', done);
+      RED.events.on('runtime-event', onState);
     });
     await RED.start();
     await flowsStarted;

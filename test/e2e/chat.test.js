@@ -51,7 +51,13 @@ describe('chat example on Dashboard 2.0 in Chromium (e2e)', function () {
     const received = [];
     page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && received.push(f.payload)));
     await page.goto(new URL('dashboard', demo.url).href);
-    await page.waitForSelector('.smr-chat .smr-chat-question input', { timeout: 30000 });
+    try {
+      await page.waitForSelector('.smr-chat .smr-chat-question input', { timeout: 30000 });
+    } catch (err) {
+      const file = await shot(page, `open-failed-${Date.now()}`);
+      const shown = await page.evaluate(() => document.body.innerText.slice(0, 300)).catch(() => '?');
+      throw new Error(`${err.message}\n  the page at ${page.url()} showed: ${JSON.stringify(shown)} (${file})`);
+    }
     await page.evaluate(() => {
       window.__answers = [];
       const log = document.querySelector('.smr-chat-log');
