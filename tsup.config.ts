@@ -19,7 +19,7 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  external: ['node-red', /^@aws-sdk\//, /^@smithy\//, 's3rver'],
+  external: ['node-red', /^@aws-sdk\//, /^@smithy\//],
 };
 
 export default defineConfig([
