@@ -19,7 +19,10 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  external: ['node-red', /^@aws-sdk\//, /^@smithy\//, 's3rver'],
+  // The AWS SDK clients are dependencies; the few small @smithy helpers used directly (signer,
+  // event-stream codec, HTTP handler, UTF-8) are bundled, so they need not be declared.
+  external: ['node-red', /^@aws-sdk\//, '@smithy/types'],
+  noExternal: [/^@smithy\/(?!types$)/],
 };
 
 export default defineConfig([

@@ -192,8 +192,17 @@ export async function handleStream(ctx: InvocationContext): Promise<void> {
         resolve();
       };
     });
+  // Settles when the last frame written has been handed to the socket (or the socket is gone).
+  let flushed: Promise<void> = Promise.resolve();
+  let settleFlushed: (() => void) | undefined;
+  res.once('close', () => settleFlushed?.());
   const write = async (frame: Uint8Array): Promise<void> => {
-    if (res.write(frame)) return;
+    let ok = true;
+    flushed = new Promise<void>((resolve) => {
+      settleFlushed = resolve;
+      ok = res.write(frame, () => resolve());
+    });
+    if (ok) return;
     await new Promise<void>((resolve) => {
       const go = (): void => {
         res.off('drain', go);
@@ -243,6 +252,8 @@ export async function handleStream(ctx: InvocationContext): Promise<void> {
         return;
       case 'stream-reset':
         finished = true;
+        // The parts already written reach the client whole: cut only once they left the process.
+        await flushed;
         res.socket?.destroy();
         res.destroy();
         return;
