@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, root } = require('./harness');
+const { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, openSidebar: showSidebarTab, root } = require('./harness');
 
 const WORKERS = ['sagemaker-invoke', 'sagemaker-stream', 'sagemaker-invoke-async'];
 const TYPES = ['sagemaker-config', ...WORKERS];
@@ -58,6 +58,15 @@ describe('editor in Chromium (e2e)', function () {
     ]);
     page = browser.page;
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Node-RED 5 on Node 20 (here, not on its supported Node 22) pins an "unsupported version of
+    // Node.js" notice over the top of the workspace and the edit trays' title bars, for good.
+    await page.addInitScript(() => {
+      new MutationObserver(() => {
+        for (const n of document.querySelectorAll('.red-ui-notification')) {
+          if (/unsupported version of Node\.js/i.test(n.textContent)) n.remove();
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
     await page.goto(demo.url);
     await page.waitForSelector('#red-ui-palette .red-ui-palette-node[data-palette-type="inject"]', { timeout: 30000 });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.workspaces && RED.workspaces.active());
@@ -132,10 +141,7 @@ describe('editor in Chromium (e2e)', function () {
     }
   }
 
-  async function openSidebar(tab) {
-    await page.click(`#red-ui-tab-${tab}-link-button`);
-    await page.waitForSelector(`#red-ui-tab-${tab}.active`, { state: 'attached' });
-  }
+  const openSidebar = (tab) => showSidebarTab(page, tab);
 
   async function clearDebug() {
     await openSidebar('debug');
@@ -316,9 +322,9 @@ describe('editor in Chromium (e2e)', function () {
   it('lists the new sagemaker-config in the configuration nodes sidebar', async function () {
     assert.ok(configId, 'needs the config node of the previous test');
     await openSidebar('config');
-    const entry = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config:visible', { hasText: CONFIG_NAME });
+    const entry = page.locator('#red-ui-sidebar .red-ui-palette-node-config:visible', { hasText: CONFIG_NAME });
     await entry.first().waitFor();
-    const types = await page.locator('#red-ui-sidebar-content li.red-ui-palette-node-config-type:visible').allInnerTexts();
+    const types = await page.locator('#red-ui-sidebar li.red-ui-palette-node-config-type:visible').allInnerTexts();
     assert.ok(types.includes('sagemaker-config'), `config sidebar lists types ${types.join(', ')}`);
     await screenshot(page, 'config-sidebar');
   });
@@ -453,18 +459,23 @@ describe('editor in Chromium (e2e)', function () {
         return l || t;
       }, type);
       const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
-      const item = page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: exact });
+      const item = page.locator('#red-ui-sidebar .red-ui-treeList-label:visible', { hasText: exact });
       if ((await item.count()) === 0) {
-        await page.locator('#red-ui-sidebar-content .red-ui-treeList-label:visible', { hasText: MODULE }).first().click();
+        await page.locator('#red-ui-sidebar .red-ui-treeList-label:visible', { hasText: MODULE }).first().click();
       }
       await item.first().click();
-      const panel = page.locator('#red-ui-sidebar-content .red-ui-help:visible', { hasText: expected.slice(0, 40) }).first();
+      const panel = page.locator('#red-ui-sidebar .red-ui-help:visible', { hasText: expected.slice(0, 40) }).first();
       await panel.waitFor();
       const help = squash(await panel.innerText());
-      // A tall window so the whole help text is in the picture.
+      // A tall window so the whole help text is in the picture. Node-RED 5 shows the help in a
+      // section of fixed height above the debug messages: hide those (their button) meanwhile.
+      const debugShown = page.locator('.red-ui-sidebar-tab-bar button[data-tab-id="debug"].selected');
+      const hideDebug = (await debugShown.count()) > 0;
+      if (hideDebug) await debugShown.click();
       await page.setViewportSize({ width: 1600, height: 4200 });
       await screenshot(page, `help-${type}`, page.locator('#red-ui-sidebar'));
       await page.setViewportSize({ width: 1600, height: 1000 });
+      if (hideDebug) await openSidebar('debug');
       // Node-RED styles <code> nowrap: a long header name would run off the sidebar.
       const overflow = await panel.evaluate((el) => {
         const right = el.getBoundingClientRect().right;
