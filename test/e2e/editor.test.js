@@ -10,7 +10,10 @@ const path = require('node:path');
 const { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, openSidebar: showSidebarTab, root } = require('./harness');
 
 const WORKERS = ['sagemaker-invoke', 'sagemaker-stream', 'sagemaker-invoke-async'];
-const TYPES = ['sagemaker-config', ...WORKERS];
+const IN_PALETTE = [...WORKERS, 'sagemaker-async-results'];
+const TYPES = ['sagemaker-config', ...IN_PALETTE];
+// The help sections of each node; sagemaker-async-results has no input.
+const HELP_SECTIONS = { 'sagemaker-config': [], 'sagemaker-async-results': ['Outputs', 'Details'] };
 const MODULE = require('../../package.json').name;
 // A key pair the e2e emulator accepts; distinctive so a leak into an export is found.
 const KEY_ID = 'AKIAE2EKEYID7Q3X';
@@ -162,9 +165,9 @@ describe('editor in Chromium (e2e)', function () {
 
   // --- tests ---------------------------------------------------------------------------------
 
-  it('shows invoke, stream and async nodes in the palette under AWS, each with its own SVG icon', async function () {
+  it('shows invoke, stream, async and async-results nodes in the palette under AWS, each with its own SVG icon', async function () {
     const icons = [];
-    for (const type of WORKERS) {
+    for (const type of IN_PALETTE) {
       const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
       assert.equal(await entry.count(), 1, `${type} is not in the palette (listed in package.json node-red.nodes?)`);
       await entry.scrollIntoViewIfNeeded();
@@ -185,7 +188,10 @@ describe('editor in Chromium (e2e)', function () {
     assert.equal(await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="sagemaker-config"]').count(), 0, 'the config node is in the palette');
     await page.locator('#red-ui-palette-search input').pressSequentially('sagemaker');
     await page.waitForTimeout(300); // the palette filter is debounced
-    await screenshot(page, 'palette-aws', page.locator('#red-ui-palette'));
+    // Node-RED 5's #red-ui-palette is as tall as its search box (the entries overflow it into a
+    // section of the left sidebar): picture that section there.
+    const section = page.locator('.red-ui-sidebar-section:has(#red-ui-palette)');
+    await screenshot(page, 'palette-aws', (await section.count()) > 0 ? section : page.locator('#red-ui-palette'));
     await page.locator('#red-ui-palette-search input').fill('');
     await page.locator('#red-ui-palette-search input').press('Backspace');
   });
@@ -327,6 +333,28 @@ describe('editor in Chromium (e2e)', function () {
     const types = await page.locator('#red-ui-sidebar li.red-ui-palette-node-config-type:visible').allInnerTexts();
     assert.ok(types.includes('sagemaker-config'), `config sidebar lists types ${types.join(', ')}`);
     await screenshot(page, 'config-sidebar');
+  });
+
+  it('edits the deployed sagemaker-config from the configuration nodes sidebar: its settings shown, the secret key withheld, Test connection with the stored secret', async function () {
+    assert.ok(configId, 'needs the config node of the earlier test');
+    await openSidebar('config');
+    await page.locator('#red-ui-sidebar .red-ui-palette-node-config:visible', { hasText: CONFIG_NAME }).first().dblclick();
+    await page.waitForSelector('#node-config-input-credentialType');
+    await trayOpened();
+    assert.equal(await page.inputValue('#node-config-input-name'), CONFIG_NAME);
+    assert.equal(await page.inputValue('#node-config-input-credentialType'), 'keys');
+    // The access key ID (a text credential) comes back from the runtime; the secret stays there.
+    await page.waitForFunction((id) => document.querySelector('#node-config-input-accessKeyId').value === id, KEY_ID);
+    const shown = await page.inputValue('#node-config-input-secretAccessKey');
+    assert.ok(shown && !shown.includes(SECRET), `the secret key field holds ${shown}`);
+    if (!(await page.isVisible('#sagemaker-config-test'))) await page.click('#sagemaker-config-advanced-toggle');
+    await page.click('#sagemaker-config-test');
+    await page.waitForFunction(() => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''), null, { timeout: 15000 });
+    const result = await page.textContent('#sagemaker-config-test-result');
+    await screenshot(page, 'config-edit-tested', page.locator('#red-ui-editor-stack .red-ui-tray').last());
+    assert.match(result, /123456789012/, `Test connection with the stored secret did not reach the emulator: ${result}`);
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-credentialType', { state: 'detached' });
   });
 
   /** Opens a node's edit form (on its tab) and waits for the tray. */
@@ -483,7 +511,7 @@ describe('editor in Chromium (e2e)', function () {
       });
       assert.deepEqual(overflow, [], `the help of ${type} runs off the sidebar`);
       assert.ok(help.includes(expected), `the help sidebar for ${type} lacks its first paragraph:\n  expected: ${expected}\n  shown: ${help.slice(0, 300)}`);
-      for (const section of type === 'sagemaker-config' ? [] : ['Inputs', 'Outputs', 'Details']) {
+      for (const section of HELP_SECTIONS[type] || ['Inputs', 'Outputs', 'Details']) {
         assert.ok(help.includes(section), `the help of ${type} has no ${section} section`);
       }
     });
