@@ -47,5 +47,8 @@ export default defineConfig([
     entry: { index: 'src/emulator/index.ts', cli: 'src/emulator/cli.ts' },
     outDir: 'dist/emulator',
     clean: true,
+    // The CLI's `import … from './index'` stays a require of the bundle beside it, so the
+    // emulator ships once, not twice (only cli.ts imports './index').
+    external: [...shared.external, './index'],
   },
 ]);
