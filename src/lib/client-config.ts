@@ -331,7 +331,7 @@ export function defaultSessionName(nodeId: string | undefined): string {
 }
 
 /** Host names of AWS's own endpoints (commercial, China, ISO partitions and `api.aws`). */
-function isAwsHost(url: string): boolean {
+export function isAwsHost(url: string): boolean {
   const host = new URL(url).hostname.toLowerCase();
   return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/.test(host);
 }
