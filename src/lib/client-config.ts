@@ -5,7 +5,6 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { validateIotSettings } from './iot-credentials';
 import { redactUrl } from './redact';
@@ -371,15 +370,27 @@ export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>):
   };
 }
 
-/** A new NodeHttpHandler with its own keep-alive agents (destroyed with the client). */
-export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): NodeHttpHandler {
+/** What a client's `requestHandler` option takes to build its NodeHttpHandler. */
+export interface RequestHandlerOptions {
+  connectionTimeout: number;
+  socketTimeout: number;
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+/**
+ * A client's `requestHandler`, given as options: the client builds its own NodeHttpHandler from
+ * them (the SDK's documented form, so the package need not bundle one), with its own keep-alive
+ * agents, destroyed with the client.
+ */
+export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): RequestHandlerOptions {
   const o = httpHandlerOptions(settings);
-  return new NodeHttpHandler({
+  return {
     connectionTimeout: o.connectionTimeout,
     socketTimeout: o.socketTimeout,
     httpAgent: new http.Agent(o.httpAgent),
     httpsAgent: new https.Agent(o.httpsAgent),
-  });
+  };
 }
 
 /** Options shared by every client built from these settings (without the request handler). */
