@@ -19,10 +19,10 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  // The AWS SDK clients are dependencies; the few small @smithy helpers used directly (signer,
-  // event-stream codec, HTTP handler, UTF-8) are bundled, so they need not be declared.
-  external: ['node-red', /^@aws-sdk\//, '@smithy/types'],
-  noExternal: [/^@smithy\/(?!types$)/],
+  // The AWS SDK clients and @smithy/signature-v4 (the SigV4 signer, which the clients install
+  // anyway) are dependencies; the emulator's small event-stream codec and UTF-8 helpers are bundled.
+  external: ['node-red', /^@aws-sdk\//, '@smithy/types', '@smithy/signature-v4'],
+  noExternal: [/^@smithy\/(?!types$|signature-v4$)/],
 };
 
 export default defineConfig([
