@@ -19,10 +19,11 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  // The AWS SDK clients and @smithy/signature-v4 (the SigV4 signer, which the clients install
-  // anyway) are dependencies; the emulator's small event-stream codec and UTF-8 helpers are bundled.
-  external: ['node-red', /^@aws-sdk\//, '@smithy/types', '@smithy/signature-v4'],
-  noExternal: [/^@smithy\/(?!types$|signature-v4$)/],
+  // The AWS SDK clients, @smithy/signature-v4 (the SigV4 signer) and @smithy/core (the
+  // emulator's event-stream codec) are dependencies, installed by the clients anyway; other
+  // @smithy helpers would be bundled.
+  external: ['node-red', /^@aws-sdk\//, '@smithy/types', '@smithy/signature-v4', /^@smithy\/core(\/|$)/],
+  noExternal: [/^@smithy\/(?!types$|signature-v4$|core(\/|$))/],
 };
 
 export default defineConfig([
