@@ -19,10 +19,11 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  // The AWS SDK clients are dependencies; the few small @smithy helpers used directly (signer,
-  // event-stream codec, HTTP handler, UTF-8) are bundled, so they need not be declared.
-  external: ['node-red', /^@aws-sdk\//, '@smithy/types'],
-  noExternal: [/^@smithy\/(?!types$)/],
+  // The AWS SDK clients, @smithy/signature-v4 (the SigV4 signer) and @smithy/core (the
+  // emulator's event-stream codec) are dependencies, installed by the clients anyway; other
+  // @smithy helpers would be bundled.
+  external: ['node-red', /^@aws-sdk\//, '@smithy/types', '@smithy/signature-v4', /^@smithy\/core(\/|$)/],
+  noExternal: [/^@smithy\/(?!types$|signature-v4$|core(\/|$))/],
 };
 
 export default defineConfig([
@@ -47,5 +48,8 @@ export default defineConfig([
     entry: { index: 'src/emulator/index.ts', cli: 'src/emulator/cli.ts' },
     outDir: 'dist/emulator',
     clean: true,
+    // The CLI's `import … from './index'` stays a require of the bundle beside it, so the
+    // emulator ships once, not twice (only cli.ts imports './index').
+    external: [...shared.external, './index'],
   },
 ]);

@@ -72,8 +72,9 @@ function bannedIn(packages) {
   return out;
 }
 
-const mb = (n) => (n / 1e6).toFixed(1);
-const mib = (n) => (n / 1024 / 1024).toFixed(1);
+// Two decimals: the limit is 26 MB, and 25.98 would print as 26.0.
+const mb = (n) => (n / 1e6).toFixed(2);
+const mib = (n) => (n / 1024 / 1024).toFixed(2);
 
 function summary(pkg, m) {
   const declared = Object.keys(pkg.dependencies || {}).length;

@@ -4,8 +4,9 @@
  * reset / stall after N parts) and client-disconnect accounting.
  */
 import http from 'node:http';
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+// The codec's home (@smithy/eventstream-codec only re-exports it), a dependency of every SDK client.
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { ApiError, modelError, sendError, validation } from './errors';
 import { ModelFailure, runModel } from './models';
 import { contentTypeOf, resolveTextOptions, textChunks } from './text-generator';

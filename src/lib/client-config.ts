@@ -5,7 +5,6 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { validateIotSettings } from './iot-credentials';
 import { redactUrl } from './redact';
@@ -331,7 +330,7 @@ export function defaultSessionName(nodeId: string | undefined): string {
 }
 
 /** Host names of AWS's own endpoints (commercial, China, ISO partitions and `api.aws`). */
-function isAwsHost(url: string): boolean {
+export function isAwsHost(url: string): boolean {
   const host = new URL(url).hostname.toLowerCase();
   return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/.test(host);
 }
@@ -371,15 +370,27 @@ export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>):
   };
 }
 
-/** A new NodeHttpHandler with its own keep-alive agents (destroyed with the client). */
-export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): NodeHttpHandler {
+/** What a client's `requestHandler` option takes to build its NodeHttpHandler. */
+export interface RequestHandlerOptions {
+  connectionTimeout: number;
+  socketTimeout: number;
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+/**
+ * A client's `requestHandler`, given as options: the client builds its own NodeHttpHandler from
+ * them (the SDK's documented form, so the package need not bundle one), with its own keep-alive
+ * agents, destroyed with the client.
+ */
+export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): RequestHandlerOptions {
   const o = httpHandlerOptions(settings);
-  return new NodeHttpHandler({
+  return {
     connectionTimeout: o.connectionTimeout,
     socketTimeout: o.socketTimeout,
     httpAgent: new http.Agent(o.httpAgent),
     httpsAgent: new https.Agent(o.httpsAgent),
-  });
+  };
 }
 
 /** Options shared by every client built from these settings (without the request handler). */

@@ -5,7 +5,6 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   blankToUndefined,
   createRequestHandler,
@@ -24,6 +23,7 @@ import {
 import { resolveForm, SETTING_FIELDS, type DeployedConfig } from '../lib/admin-form';
 import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
+import { getCallerIdentity, stsTarget } from '../lib/sts';
 import { SecretCollector } from '../lib/redact';
 import { captureResponseHeaders, configText, scrubClientErrors } from './config-api';
 import type { Node, NodeDef, RED } from './red';
@@ -215,24 +215,36 @@ export = function (RED: RED) {
     return { ok: true, settings: form.settings, secrets };
   }
 
+  /**
+   * A client that is never used to send: it resolves the region, the credentials and the FIPS /
+   * dual-stack choice from the form's settings as the SDK's clients would (settings, AWS_*
+   * variables, the profile), for the routes' one-off signed requests.
+   */
+  function resolvingClient(settings: ConfigSettings, secrets: SecretCollector): SageMakerRuntimeClient {
+    return new SageMakerRuntimeClient(baseClientOptions(settings, createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c))));
+  }
+
   /** Test connection: STS GetCallerIdentity with the form's credentials. */
   async function testConnection(id: string, body: unknown): Promise<TestResult> {
     const form = formSettings(id, body);
     if (!form.ok) return form;
     const { settings, secrets } = form;
-    const stsEndpoint = stsEndpointFor(settings);
-    const sts = new STSClient({
-      ...baseClientOptions(settings, createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c))),
-      ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
-      requestHandler: createRequestHandler(settings),
-    });
+    const client = resolvingClient(settings, secrets);
     try {
-      const identity = await sts.send(new GetCallerIdentityCommand({}));
-      return { ok: true, account: identity.Account, arn: identity.Arn, region: await sts.config.region() };
+      const region = await client.config.region();
+      const credentials = await client.config.credentials();
+      const target = stsTarget({
+        endpoint: stsEndpointFor(settings),
+        region,
+        useFips: await client.config.useFipsEndpoint(),
+        useDualstack: await client.config.useDualstackEndpoint(),
+      });
+      const identity = await getCallerIdentity({ target, credentials, timeoutMs: settings.timeoutMs });
+      return { ok: true, account: identity.Account, arn: identity.Arn, region };
     } catch (err) {
       return { ok: false, error: secrets.scrub(errorText(err)) };
     } finally {
-      sts.destroy();
+      client.destroy();
     }
   }
 
@@ -241,12 +253,7 @@ export = function (RED: RED) {
     const form = formSettings(id, body);
     if (!form.ok) return form;
     const { settings, secrets } = form;
-    // A client that is never used to send: it resolves the region as the runtime client would
-    // (settings, AWS_REGION, the profile's region).
-    const client = new SageMakerRuntimeClient({
-      ...runtimeClientOptions(settings, createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c))),
-      requestHandler: createRequestHandler(settings),
-    });
+    const client = resolvingClient(settings, secrets);
     try {
       const region = await client.config.region();
       const endpoints = await listInServiceEndpoints({
