@@ -19,7 +19,11 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  external: ['node-red', /^@aws-sdk\//, /^@smithy\//, 's3rver'],
+  // The AWS SDK clients, @smithy/signature-v4 (the SigV4 signer) and @smithy/core (the
+  // emulator's event-stream codec) are dependencies, installed by the clients anyway; other
+  // @smithy helpers would be bundled.
+  external: ['node-red', /^@aws-sdk\//, '@smithy/types', '@smithy/signature-v4', /^@smithy\/core(\/|$)/],
+  noExternal: [/^@smithy\/(?!types$|signature-v4$|core(\/|$))/],
 };
 
 export default defineConfig([
@@ -57,5 +61,8 @@ export default defineConfig([
     entry: { index: 'src/emulator/index.ts', cli: 'src/emulator/cli.ts' },
     outDir: 'dist/emulator',
     clean: true,
+    // The CLI's `import … from './index'` stays a require of the bundle beside it, so the
+    // emulator ships once, not twice (only cli.ts imports './index').
+    external: [...shared.external, './index'],
   },
 ]);

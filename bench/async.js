@@ -46,16 +46,15 @@ module.exports = async function asyncBench() {
   const { helper } = red;
   const configNode = require(path.join(root, 'nodes/sagemaker-config.js'));
   const asyncNode = require(path.join(root, 'nodes/sagemaker-invoke-async.js'));
-  // Our own s3rver directory, so the moment each output landed is its file's mtime.
+  // Our own S3 directory, so the moment each output landed is in its description file.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-bench-async-'));
   const configFile = path.join(dir, '..', `${path.basename(dir)}.json`);
   fs.writeFileSync(configFile, JSON.stringify({ s3: { directory: dir } }));
   const emu = await startEmulatorProcess(['--config', configFile]);
   const landedAt = (loc) => {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
-    const parts = m[2].split('/');
-    const base = parts.pop();
-    return fs.statSync(path.join(dir, m[1], ...parts, `${base}._S3rver_object`)).mtimeMs;
+    const hash = require('node:crypto').createHash('sha256').update(m[2], 'utf8').digest('hex');
+    return JSON.parse(fs.readFileSync(path.join(dir, m[1], `${hash}.json`), 'utf8')).lastModified;
   };
   try {
     // ---- the node ----

@@ -2,7 +2,8 @@
 'use strict';
 // `npm start`: the SageMaker Runtime emulator (with its embedded S3) plus Node-RED on
 // http://127.0.0.1:1880 with this package's nodes loaded from the working tree and every flow in
-// examples/ deployed, one tab per file. The examples' config nodes read ${SAGEMAKER_ENDPOINT_URL},
+// examples/ deployed, one tab per file (with the palette packages they need, such as Dashboard
+// 2.0, linked in too). The examples' config nodes read ${SAGEMAKER_ENDPOINT_URL},
 // ${S3_ENDPOINT_URL}, ${AWS_REGION}…, which are set here to the emulator's addresses.
 //
 // Also a module: `startDemo(options)` (used by the browser tests) and `startNodeRed(options)`
@@ -177,26 +178,61 @@ function checkUserDir(userDir) {
 }
 
 /**
- * Makes `userDir` load this package the way an installed one is loaded: listed in its
- * package.json and linked into its node_modules (so Node-RED reads package.json `node-red.nodes`
- * and shows examples/ under Import → Examples).
+ * Makes `userDir` load this package (and `others`, `[{ name, dir }]`) the way an installed one is
+ * loaded: listed in its package.json and linked into its node_modules (so Node-RED reads package.json
+ * `node-red.nodes` and shows examples/ under Import → Examples).
  */
-function linkPackage(userDir) {
+function linkPackage(userDir, others = []) {
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
   const pj = path.join(userDir, 'package.json');
   const manifest = fs.existsSync(pj) ? readJson(pj, 'userDir file') : { name: 'node-red-sagemaker-demo', description: 'userDir of `npm start`', version: '0.0.0', private: true };
-  manifest.dependencies = { ...manifest.dependencies, [pkg.name]: `file:${path.relative(userDir, root) || '.'}` };
+  const packages = [{ name: pkg.name, dir: root }, ...others];
+  for (const p of packages) manifest.dependencies = { ...manifest.dependencies, [p.name]: `file:${path.relative(userDir, p.dir) || '.'}` };
   fs.writeFileSync(pj, JSON.stringify(manifest, null, 2) + '\n');
-  const link = path.join(userDir, 'node_modules', pkg.name);
-  let current;
-  try {
-    current = fs.lstatSync(link);
-  } catch {
-    /* absent */
+  for (const p of packages) {
+    const link = path.join(userDir, 'node_modules', p.name);
+    let current;
+    try {
+      current = fs.lstatSync(link);
+    } catch {
+      /* absent */
+    }
+    if (current && current.isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(p.dir)) continue;
+    if (current) fs.rmSync(link, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(link), { recursive: true }); // a scope folder (@flowfuse/…)
+    fs.symlinkSync(p.dir, link, 'junction');
   }
-  if (current && current.isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(root)) return;
-  if (current) fs.rmSync(link, { recursive: true, force: true });
-  fs.symlinkSync(root, link, 'junction');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Palette packages that examples need besides this one
+
+// An example with a node of one of these types needs the package (a dev dependency here): the
+// demo links it into the userDir, and leaves the example out, saying so, when it is not installed
+// (Node-RED would otherwise start no flow at all while a node type is missing).
+const EXAMPLE_PACKAGES = [{ name: '@flowfuse/node-red-dashboard', types: /^ui-/ }];
+
+/** `{ name, types, dir }` per package; `dir` is undefined when the package is not installed. */
+function findExamplePackages(packages = EXAMPLE_PACKAGES) {
+  return packages.map((p) => {
+    try {
+      return { ...p, dir: path.dirname(require.resolve(`${p.name}/package.json`, { paths: [root] })) };
+    } catch {
+      return { ...p, dir: undefined };
+    }
+  });
+}
+
+/** Splits examples into `usable` ones and `missing` ones (`{ example, package }`) whose package is not installed. */
+function usableExamples(examples, packages) {
+  const usable = [];
+  const missing = [];
+  for (const ex of examples) {
+    const lacking = packages.find((p) => !p.dir && ex.nodes.some((n) => p.types.test(n.type)));
+    if (lacking) missing.push({ example: ex, package: lacking.name });
+    else usable.push(ex);
+  }
+  return { usable, missing };
 }
 
 // Node-RED's flows_cred.json format with a credentialSecret (@node-red/runtime credentials.js).
@@ -289,10 +325,20 @@ async function startNodeRed({ userDir, port = 0, host = DEFAULTS.host, quiet = f
     app.use(full.httpAdminRoot, RED.httpAdmin);
     app.use(full.httpNodeRoot, RED.httpNode);
     started = true;
-    // RED.start() resolves before the flows run; the banner should come after their log lines.
+    // RED.start() resolves before the flows run; the banner (and a test opening a page the flows
+    // serve, such as /dashboard) should come after them. Flows that cannot start (missing node
+    // types or modules, safe mode) send a runtime-state event with an error instead.
     const flowsStarted = new Promise((resolve) => {
-      RED.events.once('flows:started', resolve);
-      setTimeout(resolve, 5000).unref();
+      const onState = (e) => {
+        if (e && e.id === 'runtime-state' && e.payload && e.payload.error) done();
+      };
+      const done = () => {
+        RED.events.off('flows:started', done);
+        RED.events.off('runtime-event', onState);
+        resolve();
+      };
+      RED.events.on('flows:started', done);
+      RED.events.on('runtime-event', onState);
     });
     await RED.start();
     await flowsStarted;
@@ -333,16 +379,20 @@ async function startEmulatorOn(port, options, fallback, startEmulator = loadEmul
  * (Node-RED logs warnings only, no banner), `emulatorPort` (default 9080, any free port if that
  * one is taken; 0 = any), `emulator` (extra emulator options; `endpoints` and `credentials` are
  * added to the demo's), `mqttPort` (the MQTT broker, default any free port), `simulate`
- * (`{ devices, rate }`: publish simulated readings to it), `examplesDir`, `keepFlows` (keep an existing flows.json), `startEmulator`
- * (another emulator implementation, default dist/emulator's), `settings` (more Node-RED settings).
- * Resolves to `{ url, emulator, nodeRed, tabs, close() }`.
+ * (`{ devices, rate }`: publish simulated readings to it), `examplesDir`, `examplePackages`
+ * (default EXAMPLE_PACKAGES), `keepFlows` (keep an existing flows.json), `startEmulator` (another
+ * emulator implementation, default dist/emulator's), `settings` (more Node-RED settings).
+ * Resolves to `{ url, emulator, broker, nodeRed, tabs, missing, close() }` (`missing`: examples
+ * left out).
  */
 async function startDemo(options = {}) {
   const o = { ...DEFAULTS, quiet: false, keepFlows: false, emulator: {}, ...options };
   const userDir = path.resolve(o.userDir);
 
   // Everything that can be wrong with the inputs is reported before anything starts.
-  const { flows, tabs } = buildFlows(readExamples(o.examplesDir));
+  const packages = findExamplePackages(o.examplePackages);
+  const { usable, missing } = usableExamples(readExamples(o.examplesDir), packages);
+  const { flows, tabs } = buildFlows(usable);
   checkUserDir(userDir);
   const demoConfig = readJson(o.emulatorConfig, 'Emulator config');
   // Before touching the userDir: a second `npm start` must not rewrite the running one's flows.
@@ -350,7 +400,7 @@ async function startDemo(options = {}) {
   const closeServer = () => new Promise((resolve) => listening.server.close(() => resolve()));
   try {
     fs.mkdirSync(userDir, { recursive: true });
-    linkPackage(userDir);
+    linkPackage(userDir, packages.filter((p) => p.dir));
     const flowFile = path.join(userDir, 'flows.json');
     if (!(o.keepFlows && fs.existsSync(flowFile))) {
       fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2) + '\n');
@@ -441,14 +491,16 @@ async function startDemo(options = {}) {
       '',
       tabs.length ? 'Example flows, one tab each:' : 'No example flows found in examples/',
       ...tabs.map((t) => `  - ${t.label || t.name}`),
+      ...missing.map((m) => `Left out (needs npm install ${m.package}): ${m.example.name}`),
       ...httpEndpoints(flows, nodeRed.url).map((e) => `HTTP endpoint of the examples: ${e}`),
+      ...flows.filter((n) => n.type === 'ui-base' && n.path).map((n) => `Dashboard of the examples: ${new URL(n.path.replace(/^\//, ''), nodeRed.url).href}`),
       '',
       'Press Ctrl-C to stop.',
       '',
     ];
     console.log(lines.join('\n'));
   }
-  return { url: nodeRed.url, emulator, broker, nodeRed, tabs, userDir, close };
+  return { url: nodeRed.url, emulator, broker, nodeRed, tabs, missing: missing.map((m) => ({ name: m.example.name, package: m.package })), userDir, close };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,4 +590,4 @@ async function main() {
 
 if (require.main === module) main();
 
-module.exports = { startDemo, startNodeRed, buildFlows, readExamples, DemoError };
+module.exports = { startDemo, startNodeRed, buildFlows, readExamples, findExamplePackages, usableExamples, EXAMPLE_PACKAGES, DemoError };

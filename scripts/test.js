@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the whole suite on Node-RED 4 (the dev dependency), then the node tests again on
+// Runs the whole suite on Node-RED 4 (the dev dependency), then the node, security and browser
+// tests (test/e2e: the demo started from code, Node-RED 5's own editor in Chromium) again on
 // Node-RED 5 (the `node-red-5` alias), and prints one closing line `N passed, N failed`.
 // Each run is a child process: Node-RED keeps global state in its module cache.
 const { spawnSync } = require('node:child_process');
@@ -44,12 +45,14 @@ if (extra.length > 0) {
   if (!process.env.SKIP_NODE_RED_5) {
     // --no-config: mocha would otherwise add .mocharc.json's spec list to the files named here.
     results.push(
-      run('node tests (Node-RED 5)', { NODE_RED_PACKAGE: 'node-red-5' }, [
+      run('node, security and browser tests (Node-RED 5)', { NODE_RED_PACKAGE: 'node-red-5' }, [
         '--no-config',
         '--timeout',
         '20000',
         '--exit',
         'test/nodes/**/*.test.js',
+        'test/security/**/*.test.js',
+        'test/e2e/**/*.test.js',
       ]),
     );
   }

@@ -117,7 +117,8 @@ function configRequest(id: string): { settings: Record<string, unknown>; credent
   const settings: Record<string, unknown> = {};
   for (const f of CONFIG_FIELDS) if (cfg[f] !== undefined) settings[f] = cfg[f];
   // Credentials typed in this session and not yet deployed; otherwise the runtime uses the
-  // deployed node's stored ones (absent or __PWRD__).
+  // deployed node's stored ones (absent or __PWRD__) if the form keeps its endpoint, region
+  // and credential type. Always JSON: the routes refuse other bodies (README, Security).
   const credentials: Record<string, string> = {};
   const typed = cfg.credentials as Record<string, unknown> | undefined;
   if (typed) {

@@ -14,10 +14,13 @@ import { CredentialStore } from './sts';
 import type { EmulatorHandle, EmulatorOptions, EmulatorState, EmulatorStats, EndpointConfig, ReceivedRequest } from './types';
 
 export type * from './types';
+export type { Timeouts } from './limits';
 export { pingContainer } from './models';
 export { CertificateAuthority } from './iot';
 
 const RECEIVED_MAX = 1000;
+/** Bodies kept by received(), all entries together. */
+const RECEIVED_MAX_BYTES = 32 * 1024 * 1024;
 
 export const BUILT_IN_ENDPOINTS: Record<string, EndpointConfig> = {
   echo: { model: 'echo' },
@@ -43,7 +46,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const timers = new Set<NodeJS.Timeout>();
   const random = mulberry32(options.seed ?? 1);
 
-  const s3 = await startS3(options.s3, staticKeys, stats.s3);
+  const credentials = new CredentialStore(accountId, staticKeys);
+  const log = (line: string): void => console.log(`[sagemaker-emulator] ${line}`);
+  const s3 = await startS3(options.s3, staticKeys, stats.s3, {
+    lookup: (id) => credentials.lookup(id),
+    auth: options.auth ?? true,
+    region,
+    timeouts: options.timeouts,
+    log,
+  });
   const newS3Client = (): S3Client =>
     new S3Client({
       region,
@@ -70,20 +81,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const endpoints = new Map<string, EndpointConfig>(Object.entries({ ...BUILT_IN_ENDPOINTS, ...options.endpoints }));
   const received: ReceivedRequest[] = [];
+  let receivedBytes = 0;
   const faults = new FaultSelector(random);
   const core: Core = {
     state,
     endpoints,
     faults,
-    credentials: new CredentialStore(accountId, staticKeys, (p) => s3.registerKey(p.accessKeyId, p.secretAccessKey)),
+    credentials,
     sessions: new Map(),
     stsMaxSeconds: options.stsDurationSeconds,
     createdAt: Date.now(),
     record(r) {
       received.push(r);
-      if (received.length > RECEIVED_MAX) received.splice(0, received.length - RECEIVED_MAX);
+      receivedBytes += r.body.length;
+      // Capped in count and in bytes: the oldest go first.
+      let drop = 0;
+      while (drop < received.length - 1 && (received.length - drop > RECEIVED_MAX || receivedBytes > RECEIVED_MAX_BYTES)) {
+        receivedBytes -= received[drop].body.length;
+        drop++;
+      }
+      if (drop > 0) received.splice(0, drop);
     },
-    log: (line) => console.log(`[sagemaker-emulator] ${line}`),
+    log,
   };
 
   const server = createServer(core);
@@ -108,6 +127,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       region,
       accountId,
       auth: options.auth ?? true,
+      timeouts: options.timeouts,
       lookup: (id) => core.credentials.lookup(id),
       count: (op) => {
         stats.requests[op] = (stats.requests[op] ?? 0) + 1;

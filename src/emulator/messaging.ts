@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, xmlEscape } from './errors';
-import { type Principal, verifySigV4 } from './sigv4';
+import { serverLimits, type Timeouts } from './limits';
+import { checkAuthHeader, type Principal, verifySigV4 } from './sigv4';
 import { SnsService } from './sns';
 import { SqsError, SqsService } from './sqs';
 
@@ -24,6 +25,8 @@ export interface MessagingOptions {
   count(operation: string): void;
   log(line: string): void;
   verbose?: boolean;
+  /** Connection limits (slow clients are dropped; a 20 s long poll is well inside them). */
+  timeouts?: Timeouts;
 }
 
 export interface MessagingHandle {
@@ -60,7 +63,8 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
   const sqs = new SqsService(() => base, o.region, o.accountId);
   const sns = new SnsService(sqs, o.region, o.accountId, () => base);
 
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  const limits = serverLimits(o.timeouts);
+  const server = http.createServer(limits.options, (req, res) => {
     const requestId = randomUUID();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -105,6 +109,16 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
         req.resume();
         throw new ApiError(405, 'MethodNotAllowed', `Method ${req.method} is not allowed; SQS and SNS take POST`);
       }
+      const service = isSqs ? 'sqs' : 'sns';
+      // Before the body is read: an unsigned or unknown-key request costs no memory.
+      if (o.auth) {
+        try {
+          checkAuthHeader({ headers: req.headers, services: [service], region: o.region, lookup: o.lookup });
+        } catch (err) {
+          req.resume();
+          throw err;
+        }
+      }
       const body = await readBody(req);
       const authenticate = async (service: string): Promise<void> => {
         if (!o.auth) return;
@@ -112,8 +126,8 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
       };
       if (isSqs) {
         const op = (target as string).slice('AmazonSQS.'.length);
-        o.count(op);
         await authenticate('sqs');
+        o.count(op);
         let input: Record<string, unknown>;
         try {
           input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
@@ -130,14 +144,15 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
       const params = new URLSearchParams(search);
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
       const action = params.get('Action') ?? '';
-      o.count(action || 'SNS');
       await authenticate('sns');
+      o.count(action || 'SNS');
       const xml = sns.handle(action, params, requestId);
       res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), 'x-amzn-RequestId': requestId });
       res.end(xml);
     })().catch(fail);
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  limits.idle(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -9,8 +9,9 @@ import { ApiError, modelError, type Protocol, sendError, validation } from './er
 import { type FaultSelector, serverActsOn } from './faults';
 import { handleAsync } from './async';
 import { handleInvoke, type SessionStore } from './invoke';
+import { serverLimits } from './limits';
 import { parseQuery } from './messaging';
-import { verifySigV4, type Principal } from './sigv4';
+import { checkAuthHeader, verifySigV4, type Principal } from './sigv4';
 import { handleStream } from './stream';
 import { assumeRole, type CredentialStore, getCallerIdentity, listEndpoints, toStsAuthCode } from './sts';
 import type { EmulatorState, EndpointConfig, FaultRule, InvocationContext, ReceivedRequest } from './types';
@@ -89,7 +90,8 @@ const delay = (state: EmulatorState, ms: number): Promise<void> =>
 
 export function createServer(core: Core): http.Server {
   const { state } = core;
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  const limits = serverLimits(state.options.timeouts);
+  const server = http.createServer(limits.options, (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
     let protocol: Protocol = 'rest-json';
@@ -117,12 +119,23 @@ export function createServer(core: Core): http.Server {
     };
     route(core, req, res, requestId, (p) => (protocol = p), (op) => (operation = op)).catch(fail);
   });
+  limits.idle(server);
   // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket allows it.
   server.on('clientError', (_err, socket) => {
     if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
   return server;
+}
+
+/**
+ * The checks that need no body (signature shape, date, scope, access key, session token), made
+ * before the body is read: an unauthenticated request is refused without being read, kept,
+ * recorded or counted.
+ */
+function precheck(core: Core, req: http.IncomingMessage, services: string[], region: string | undefined): void {
+  if (core.state.options.auth === false) return;
+  checkAuthHeader({ headers: req.headers, services, region, lookup: (id) => core.credentials.lookup(id) });
 }
 
 async function authenticate(
@@ -183,16 +196,20 @@ async function route(
   if (rawPath === '/' && method === 'POST') {
     const target = req.headers['x-amz-target'];
     const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
-    const { body, size } = await readBody(req, CONTROL_BODY_LIMIT);
     if (typeof target === 'string') {
       setProtocol('json11');
       const op = target.startsWith('SageMaker.') ? target.slice('SageMaker.'.length) : target;
       setOperation(op);
+      if (target !== 'SageMaker.ListEndpoints') {
+        req.resume();
+        throw new ApiError(400, 'UnknownOperationException', `Operation ${target} is not supported by the emulator`);
+      }
+      precheck(core, req, ['sagemaker'], state.options.region);
+      const { body, size } = await readBody(req, CONTROL_BODY_LIMIT);
+      if (size > CONTROL_BODY_LIMIT) throw new ApiError(413, 'ValidationError', 'Request body too large');
+      await authenticate(core, req, rawPath, search, body, ['sagemaker'], state.options.region);
       bump(state.stats.requests, op);
       core.record({ operation: op, endpointName: '', path: url, headers: lowerHeaders(req), body, at: Date.now() });
-      if (size > CONTROL_BODY_LIMIT) throw new ApiError(413, 'ValidationError', 'Request body too large');
-      if (target !== 'SageMaker.ListEndpoints') throw new ApiError(400, 'UnknownOperationException', `Operation ${target} is not supported by the emulator`);
-      await authenticate(core, req, rawPath, search, body, ['sagemaker'], state.options.region);
       if (body.length > 0) {
         try {
           JSON.parse(body.toString('utf8'));
@@ -206,17 +223,19 @@ async function route(
     }
     if (contentType.startsWith('application/x-www-form-urlencoded') || new URLSearchParams(search).has('Action')) {
       setProtocol('query-xml');
+      setOperation('STS');
+      const { body, size } = await readBody(req, CONTROL_BODY_LIMIT);
+      if (size > CONTROL_BODY_LIMIT) throw new ApiError(413, 'ValidationError', 'Request body too large');
       const params = new URLSearchParams(search);
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
       const action = params.get('Action') ?? '';
       setOperation(action || 'STS');
-      bump(state.stats.requests, action || 'STS');
-      core.record({ operation: action || 'STS', endpointName: '', path: url, headers: lowerHeaders(req), body, at: Date.now() });
-      if (size > CONTROL_BODY_LIMIT) throw new ApiError(413, 'ValidationError', 'Request body too large');
       if (action !== 'AssumeRole' && action !== 'GetCallerIdentity') {
         throw new ApiError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
       }
       const principal = await authenticate(core, req, rawPath, search, body, ['sts'], undefined);
+      bump(state.stats.requests, action);
+      core.record({ operation: action, endpointName: '', path: url, headers: lowerHeaders(req), body, at: Date.now() });
       const xml =
         action === 'AssumeRole'
           ? assumeRole(params, core.credentials, core.stsMaxSeconds, requestId)
@@ -226,6 +245,7 @@ async function route(
       return;
     }
     setOperation('Unknown');
+    req.resume();
     throw new ApiError(400, 'UnknownOperationException', 'POST / needs X-Amz-Target (SageMaker JSON) or a form body with Action (STS)');
   }
 
@@ -249,7 +269,6 @@ async function invocation(
 ): Promise<void> {
   const { state } = core;
   const stats = state.stats;
-  bump(stats.requests, operation);
   stats.inFlight++;
   stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
   res.once('close', () => {
@@ -263,12 +282,11 @@ async function invocation(
     req.resume();
     throw validation(`Endpoint name '${rawName}' is not correctly URL-encoded.`);
   }
-  bump(stats.byEndpoint, endpointName);
+  precheck(core, req, ['sagemaker'], state.options.region);
 
   const limit = operation === 'InvokeEndpointAsync' ? MAX_ASYNC_BODY_BYTES : MAX_BODY_BYTES;
   const { body, size } = await readBody(req, limit);
   const headers = lowerHeaders(req);
-  core.record({ operation, endpointName, path: req.url ?? rawPath, headers, body, at: Date.now() });
 
   // Before auth: an oversized body was not kept whole, so its hash could not match anyway.
   if (size > limit) {
@@ -279,6 +297,9 @@ async function invocation(
   }
 
   await authenticate(core, req, rawPath, search, body, ['sagemaker'], state.options.region);
+  bump(stats.requests, operation);
+  bump(stats.byEndpoint, endpointName);
+  core.record({ operation, endpointName, path: req.url ?? rawPath, headers, body, at: Date.now() });
 
   validateEndpointName(endpointName);
   const endpoint = core.endpoints.get(endpointName);

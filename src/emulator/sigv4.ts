@@ -41,13 +41,35 @@ export interface VerifyInput {
   path: string;
   query: Record<string, string | string[]>;
   headers: IncomingHttpHeaders;
-  body: Buffer;
+  body?: Buffer;
   /** Accepted signing services, e.g. ['sagemaker']. */
   services: string[];
   /** Required region, or undefined to accept any (STS). */
   region: string | undefined;
   lookup(accessKeyId: string): Principal | undefined;
   now?: number;
+  /**
+   * 'body' (SageMaker, STS): the payload hash is the hash of the body received, as those services
+   * compute it; an x-amz-content-sha256 that differs (UNSIGNED-PAYLOAD included) fails.
+   * 'header' (S3): the payload hash is what x-amz-content-sha256 says (a hex hash,
+   * UNSIGNED-PAYLOAD or STREAMING-*); the caller checks the body against it while reading it.
+   */
+  payload?: 'body' | 'header';
+  /** S3 signs the path as sent; the other services sign it URI-encoded once more. Default true. */
+  uriEscapePath?: boolean;
+}
+
+/** Why a request was refused, for services that word it their own way (S3). */
+export type AuthFailure = 'missing' | 'malformed' | 'skew' | 'scope' | 'unknown-key' | 'bad-token' | 'expired-token' | 'signature' | 'payload';
+
+export class AuthError extends ApiError {
+  constructor(
+    readonly reason: AuthFailure,
+    code: string,
+    message: string,
+  ) {
+    super(403, code, message);
+  }
 }
 
 const MAX_SKEW_MS = 5 * 60 * 1000;
@@ -67,57 +89,94 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(v) ? v.join(',') : v;
 };
 
-const denied = (code: string, message: string): ApiError => new ApiError(403, code, message);
+const denied = (reason: AuthFailure, code: string, message: string): AuthError => new AuthError(reason, code, message);
 
-/** Resolves to the caller, or throws a 403 ApiError in the service's words. */
-export async function verifySigV4(input: VerifyInput): Promise<Principal> {
+export interface AuthHeader {
+  principal: Principal;
+  accessKeyId: string;
+  region: string;
+  service: string;
+  shortDate: string;
+  signingMs: number;
+  signedList: string;
+  signature: string;
+  token: string | undefined;
+}
+
+/**
+ * Everything that can be checked before the body arrives: the Authorization header's shape, the
+ * date, the scope, the access key and the session token. Requests that fail here are refused
+ * without reading (or keeping) their body.
+ */
+export function checkAuthHeader(input: Omit<VerifyInput, 'body' | 'method' | 'path' | 'query'>): AuthHeader {
   const auth = header(input.headers, 'authorization');
-  if (!auth) throw denied('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  if (!auth) throw denied('missing', 'MissingAuthenticationTokenException', 'Missing Authentication Token');
   const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(auth);
-  if (!m) throw denied('IncompleteSignatureException', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0]}`);
+  if (!m) throw denied('malformed', 'IncompleteSignatureException', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0].slice(0, 40)}`);
   const [, credential, signedList, signature] = m;
   const scope = credential.split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw denied('IncompleteSignatureException', 'Credential should be scoped to a valid region.');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw denied('malformed', 'IncompleteSignatureException', 'Credential should be scoped to a valid region.');
   const [accessKeyId, shortDate, region, service] = scope;
 
   const xDate = header(input.headers, 'x-amz-date') ?? '';
   const signingMs = parseAmzDate(xDate);
-  if (signingMs === undefined) throw denied('IncompleteSignatureException', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (signingMs === undefined) throw denied('malformed', 'IncompleteSignatureException', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   const now = input.now ?? Date.now();
   if (signingMs < now - MAX_SKEW_MS) {
-    throw denied('InvalidSignatureException', `Signature expired: ${xDate} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`);
+    throw denied('skew', 'InvalidSignatureException', `Signature expired: ${xDate} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`);
   }
   if (signingMs > now + MAX_SKEW_MS) {
-    throw denied('InvalidSignatureException', `Signature not yet current: ${xDate} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`);
+    throw denied('skew', 'InvalidSignatureException', `Signature not yet current: ${xDate} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`);
   }
-  if (shortDate !== xDate.slice(0, 8)) throw denied('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${xDate.slice(0, 8)}', from '${xDate}'.`);
-  if (input.region !== undefined && region !== input.region) throw denied('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`);
-  if (!input.services.includes(service)) throw denied('InvalidSignatureException', `Credential should be scoped to correct service: '${input.services[0]}'.`);
+  if (shortDate !== xDate.slice(0, 8)) throw denied('scope', 'InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${xDate.slice(0, 8)}', from '${xDate}'.`);
+  if (input.region !== undefined && region !== input.region) throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`);
+  if (!input.services.includes(service)) throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to correct service: '${input.services[0]}'.`);
 
   const principal = input.lookup(accessKeyId);
-  if (!principal) throw denied('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  if (!principal) throw denied('unknown-key', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   const token = header(input.headers, 'x-amz-security-token');
   if (principal.sessionToken !== undefined) {
-    if (token !== principal.sessionToken) throw denied('UnrecognizedClientException', 'The security token included in the request is invalid.');
-    if (principal.expiration !== undefined && principal.expiration <= now) throw denied('ExpiredTokenException', 'The security token included in the request is expired');
+    if (token !== principal.sessionToken) throw denied('bad-token', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    if (principal.expiration !== undefined && principal.expiration <= now) throw denied('expired-token', 'ExpiredTokenException', 'The security token included in the request is expired');
   } else if (token) {
-    throw denied('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    throw denied('bad-token', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
+  return { principal, accessKeyId, region, service, shortDate, signingMs, signedList, signature, token };
+}
 
-  // The signer trusts x-amz-content-sha256, so check it against the body we actually got.
-  const bodyHash = createHash('sha256').update(input.body).digest('hex');
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+
+/** Resolves to the caller, or throws a 403 AuthError in the service's words. */
+export async function verifySigV4(input: VerifyInput): Promise<Principal> {
+  return (await verifySigV4Details(input)).principal;
+}
+
+/** As verifySigV4, with what the S3 side needs to check aws-chunked chunk signatures. */
+export async function verifySigV4Details(input: VerifyInput): Promise<AuthHeader> {
+  const ah = checkAuthHeader(input);
+  const { principal, accessKeyId, region, service, signingMs, signedList, signature, token } = ah;
   const claimed = header(input.headers, 'x-amz-content-sha256');
-  if (claimed !== undefined && claimed !== bodyHash && claimed !== 'UNSIGNED-PAYLOAD') {
-    throw denied('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
+  if ((input.payload ?? 'body') === 'body') {
+    // SageMaker and STS hash the body they received: a request signed over another hash (or over
+    // UNSIGNED-PAYLOAD) does not match, whatever it claims.
+    const bodyHash = createHash('sha256').update(input.body ?? Buffer.alloc(0)).digest('hex');
+    if (claimed !== undefined && claimed !== bodyHash) {
+      throw denied('payload', 'InvalidSignatureException', SIGNATURE_MISMATCH);
+    }
+  } else if (claimed === undefined) {
+    throw denied('payload', 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
 
   const signed = signedList.split(';');
   const headers: Record<string, string> = {};
   for (const name of signed) {
     const v = header(input.headers, name);
-    if (v === undefined) throw denied('InvalidSignatureException', `The request signature we calculated does not match the signature you provided. Signed header '${name}' is missing.`);
+    if (v === undefined) throw denied('signature', 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided. Signed header '${name}' is missing.`);
     headers[name] = v;
   }
+  // The signer takes the payload hash from x-amz-content-sha256 when present (S3), else hashes the body.
+  if (claimed !== undefined) headers['x-amz-content-sha256'] = claimed;
   const signer = new SignatureV4({
     credentials: {
       accessKeyId,
@@ -129,6 +188,7 @@ export async function verifySigV4(input: VerifyInput): Promise<Principal> {
     service,
     sha256: NodeSha256,
     applyChecksum: false,
+    uriEscapePath: input.uriEscapePath ?? true,
   });
   const hostHeader = headers.host ?? header(input.headers, 'host') ?? 'localhost';
   const signedReq = await signer.sign(
@@ -145,10 +205,15 @@ export async function verifySigV4(input: VerifyInput): Promise<Principal> {
   );
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signedReq.headers.authorization ?? ''))?.[1] ?? '';
   if (expected.length !== 64 || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-    throw denied(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-    );
+    throw denied('signature', 'InvalidSignatureException', SIGNATURE_MISMATCH);
   }
-  return principal;
+  return ah;
 }
+
+/** The SigV4 signing key (for aws-chunked chunk signatures). */
+export function signingKey(secret: string, shortDate: string, region: string, service: string): Buffer {
+  const h = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+  return h(h(h(h(`AWS4${secret}`, shortDate), region), service), 'aws4_request');
+}
+
+export { amzDate };

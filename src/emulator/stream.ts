@@ -4,8 +4,9 @@
  * reset / stall after N parts) and client-disconnect accounting.
  */
 import http from 'node:http';
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+// The codec's home (@smithy/eventstream-codec only re-exports it), a dependency of every SDK client.
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/core/serde';
 import { ApiError, modelError, sendError, validation } from './errors';
 import { ModelFailure, runModel } from './models';
 import { contentTypeOf, resolveTextOptions, textChunks } from './text-generator';
@@ -192,8 +193,17 @@ export async function handleStream(ctx: InvocationContext): Promise<void> {
         resolve();
       };
     });
+  // Settles when the last frame written has been handed to the socket (or the socket is gone).
+  let flushed: Promise<void> = Promise.resolve();
+  let settleFlushed: (() => void) | undefined;
+  res.once('close', () => settleFlushed?.());
   const write = async (frame: Uint8Array): Promise<void> => {
-    if (res.write(frame)) return;
+    let ok = true;
+    flushed = new Promise<void>((resolve) => {
+      settleFlushed = resolve;
+      ok = res.write(frame, () => resolve());
+    });
+    if (ok) return;
     await new Promise<void>((resolve) => {
       const go = (): void => {
         res.off('drain', go);
@@ -243,6 +253,8 @@ export async function handleStream(ctx: InvocationContext): Promise<void> {
         return;
       case 'stream-reset':
         finished = true;
+        // The parts already written reach the client whole: cut only once they left the process.
+        await flushed;
         res.socket?.destroy();
         res.destroy();
         return;

@@ -22,8 +22,6 @@ export class CredentialStore {
   constructor(
     readonly accountId: string,
     staticKeys: Array<{ accessKeyId: string; secretAccessKey: string }>,
-    /** Called for each issued key pair (the embedded S3 registers it). */
-    private readonly onIssue: (p: Principal) => void = () => {},
   ) {
     for (const k of staticKeys) {
       this.keys.set(k.accessKeyId, { ...k, arn: `arn:aws:iam::${accountId}:root`, userId: accountId });
@@ -47,7 +45,6 @@ export class CredentialStore {
       userId: `${randomId('AROA', 16)}:${sessionName}`,
     };
     this.keys.set(p.accessKeyId, p);
-    this.onIssue(p);
     return p;
   }
 

@@ -25,49 +25,76 @@ function hash(text: string): number {
   return h;
 }
 
-/** The prompt a body carries: `inputs` (TGI), the last chat message, `prompt`, or the raw text. */
-function promptOf(body: Buffer): string {
-  const raw = body.toString('utf8');
-  try {
-    const v = JSON.parse(raw) as Record<string, unknown>;
-    if (typeof v === 'string') return v;
-    if (v && typeof v === 'object') {
-      if (typeof v.inputs === 'string') return v.inputs;
-      if (typeof v.prompt === 'string') return v.prompt;
-      if (Array.isArray(v.messages) && v.messages.length > 0) {
-        const last = v.messages[v.messages.length - 1] as { content?: unknown };
-        if (typeof last?.content === 'string') return last.content;
-      }
-    }
-  } catch {
-    // not JSON: the body is the prompt
-  }
-  return raw;
+/**
+ * What a request body asks: the prompt text (`inputs` of TGI, `prompt`, the last user message of
+ * an OpenAI-style `messages` list, or the raw body) and, for `messages`, the number of user turns
+ * in it, so the answer can say which turn it is and a test can see that the history was sent.
+ */
+export interface Prompt {
+  text: string;
+  turn?: number;
 }
 
-/** The tokens generated for a prompt: the same prompt always gives the same tokens. */
-export function tokensFor(body: Buffer, count: number): string[] {
-  const start = hash(promptOf(body)) % VOCAB.length;
-  return Array.from({ length: count }, (_, i) => VOCAB[(start + i) % VOCAB.length]);
+/** The text of a chat message's `content`: a string, or the text parts of a content array. */
+function contentText(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  const texts = content.map((p: { type?: unknown; text?: unknown }) => (p && p.type === 'text' && typeof p.text === 'string' ? p.text : undefined));
+  return texts.some((t) => t !== undefined) ? texts.filter((t) => t !== undefined).join('') : undefined;
+}
+
+/** The prompt a body carries (see {@link Prompt}). */
+export function promptOf(body: Buffer): Prompt {
+  const raw = body.toString('utf8');
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { text: raw }; // not JSON: the body is the prompt
+  }
+  if (typeof v === 'string') return { text: v };
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (typeof o.inputs === 'string') return { text: o.inputs };
+    if (typeof o.prompt === 'string') return { text: o.prompt };
+    if (Array.isArray(o.messages) && o.messages.length > 0) {
+      const messages = o.messages.filter((m): m is Record<string, unknown> => !!m && typeof m === 'object');
+      const users = messages.filter((m) => m.role === 'user');
+      const last = users[users.length - 1] ?? messages[messages.length - 1];
+      const text = contentText(last?.content);
+      if (text !== undefined) return { text, turn: users.length };
+    }
+  }
+  return { text: raw };
+}
+
+/**
+ * The tokens generated for a prompt: the same prompt always gives the same tokens. A chat
+ * (`messages`) answer starts with the token `Turn N:`, N being the number of user messages.
+ */
+export function tokensFor(prompt: Prompt, count: number): string[] {
+  const start = hash(prompt.text) % VOCAB.length;
+  const words = Array.from({ length: Math.max(0, count) }, (_, i) => VOCAB[(start + i) % VOCAB.length]);
+  if (prompt.turn === undefined || words.length === 0) return words;
+  const next = words[0];
+  words.pop();
+  return [/^\s/.test(next) ? `Turn ${prompt.turn}:` : `Turn ${prompt.turn}: `, ...words];
 }
 
 /** Byte chunks of the answer, one per token (plus framing chunks for SSE), produced lazily. */
 export function* textChunks(body: Buffer, opts: TextGeneratorOptions = {}): Generator<Buffer> {
-  const n = Math.max(0, opts.tokens ?? 8);
+  const tokens = tokensFor(promptOf(body), opts.tokens ?? 8);
   const format = opts.format ?? 'tgi';
-  const start = hash(promptOf(body)) % VOCAB.length;
   let generated = '';
   if (format === 'openai') {
     yield Buffer.from(`data: ${JSON.stringify(openaiChunk({ role: 'assistant', content: '' }, null))}\n\n`);
   }
-  for (let i = 0; i < n; i++) {
-    const text = VOCAB[(start + i) % VOCAB.length];
+  for (const [i, text] of tokens.entries()) {
     if (format === 'tgi') {
-      const last = i === n - 1;
       generated += text;
       const event = {
-        token: { id: 1000 + ((start + i) % VOCAB.length), text, logprob: -0.25, special: false },
-        generated_text: last ? generated : null,
+        token: { id: tokenId(text), text, logprob: -0.25, special: false },
+        generated_text: i === tokens.length - 1 ? generated : null,
         details: null,
       };
       yield Buffer.from(`${JSON.stringify(event)}\n`);
@@ -81,6 +108,12 @@ export function* textChunks(body: Buffer, opts: TextGeneratorOptions = {}): Gene
     yield Buffer.from(`data: ${JSON.stringify(openaiChunk({}, 'stop'))}\n\n`);
     yield Buffer.from('data: [DONE]\n\n');
   }
+}
+
+/** A token's id in the TGI events: its place in the vocabulary (the turn marker gets 999). */
+function tokenId(text: string): number {
+  const i = VOCAB.indexOf(text);
+  return i === -1 ? 999 : 1000 + i;
 }
 
 function openaiChunk(delta: Record<string, string>, finish: string | null): unknown {

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { EmulatorIotOptions, IotServerHandle } from './iot';
+import type { Timeouts } from './limits';
 
 export type ModelName = 'echo' | 'sensor-anomaly' | 'text-generator' | 'proxy';
 
@@ -96,14 +97,17 @@ export interface EmulatorOptions {
   /** Lifetime of credentials issued by the emulator's STS, in seconds (default 3600). */
   stsDurationSeconds?: number;
   /**
-   * S3: by default an embedded s3rver (directory in a temp folder, removed on close) behind a
-   * counting proxy. `{ endpoint }` uses any S3-compatible endpoint instead.
+   * S3: by default the emulator's own S3 on a port of its own, storing objects in `directory`
+   * (default: a temp folder, removed on close). `{ endpoint }` uses any S3-compatible endpoint
+   * instead.
    */
   s3?: { endpoint?: string; accessKeyId?: string; secretAccessKey?: string; directory?: string };
   /** Log each request to stdout. */
   verbose?: boolean;
   /** Port of the SQS + SNS server (default 0: any free port). */
   sqsPort?: number;
+  /** Connection limits of the emulator's servers (slow clients are dropped). */
+  timeouts?: Timeouts;
   /** Also serve the AWS IoT credentials provider (mutual TLS) on its own port; `true` = defaults. */
   iot?: true | EmulatorIotOptions;
 }
@@ -114,7 +118,7 @@ export interface EmulatorStats {
   errors: Record<string, number>; // by error name
   inFlight: number;
   maxInFlight: number;
-  /** S3 calls seen by the counting proxy, by operation (HeadObject, GetObject, PutObject, ListObjectsV2, …). */
+  /** Authenticated calls to the emulator's S3, by operation (HeadObject, GetObject, PutObject, ListObjectsV2, …). */
   s3: Record<string, number>;
   /** Streams whose client went away before the end. */
   streamsAborted: number;
@@ -138,10 +142,10 @@ export interface EmulatorHandle {
   region: string;
   stats(): EmulatorStats;
   resetStats(): void;
-  /** The last requests received (newest last, at most 1000), for tests that check the wire. */
+  /** The last authenticated requests (newest last; at most 1000 and 32 MiB of bodies), for tests that check the wire. */
   received(): ReceivedRequest[];
   setEndpoint(name: string, config: EndpointConfig): void;
-  /** An S3 client for the emulator's S3, with the settings s3rver needs. */
+  /** An S3 client for the emulator's S3 (path-style, checksums only when required). */
   s3Client(): S3Client;
   /** The IoT credentials endpoint, when started with `iot`. */
   iot?: IotServerHandle;

@@ -6,6 +6,10 @@
  * directories), paging from just before the smallest expected key and stopping after the largest,
  * instead of one HeadObject per job. Directories back off independently from `pollIntervalMs` to
  * `maxPollIntervalMs`; a new job or a found result brings its directory back to `pollIntervalMs`.
+ *
+ * With a `read` function, a listed object is also read here: a read that fails (403, 500, a reset)
+ * is retried with the same backoff, without listing the job again, until it succeeds or the job's
+ * deadline (acceptance + maxWait, never reset) passes — then the job ends once as `unreadable`.
  */
 import { setMaxListeners } from 'node:events';
 import { keyDirectory, parseS3Uri } from './s3-location';
@@ -39,10 +43,27 @@ export interface PollJob {
   maxWaitMs: number;
 }
 
+/** A listed output or failure object of a job. */
+export interface FoundObject {
+  type: 'output' | 'failure';
+  bucket: string;
+  key: string;
+  size: number;
+}
+
+export interface ReadRequest {
+  job: PollJob;
+  found: FoundObject;
+  signal: AbortSignal;
+}
+
 export type PollOutcome =
-  | { type: 'output'; bucket: string; key: string; size: number; polls: number }
-  | { type: 'failure'; bucket: string; key: string; size: number; polls: number }
-  | { type: 'timeout'; polls: number };
+  /** `data`: what `read` returned (absent without a `read` function). `reads`: read attempts. */
+  | ({ type: 'output'; polls: number; data?: unknown; reads: number } & Omit<FoundObject, 'type'>)
+  | ({ type: 'failure'; polls: number; data?: unknown; reads: number } & Omit<FoundObject, 'type'>)
+  | { type: 'timeout'; polls: number }
+  /** Listed, but every read failed until the deadline; `error` is the last read error. */
+  | ({ type: 'unreadable'; found: FoundObject['type']; polls: number; reads: number; error: unknown } & Omit<FoundObject, 'type'>);
 
 export interface Timers {
   now(): number;
@@ -59,8 +80,15 @@ export interface PollerOptions {
   list(req: ListRequest): Promise<ListPage>;
   /** Called once per job, after the job has left the poller. */
   onOutcome(job: PollJob, outcome: PollOutcome): void;
+  /**
+   * Reads a listed object (optional). A rejection is retried with the polling backoff until the
+   * job's deadline; the resolved value is the outcome's `data`.
+   */
+  read?(req: ReadRequest): Promise<unknown>;
   /** A listing failed; the jobs stay pending and are checked again next round. */
   onListError?(err: unknown, bucket: string, prefix: string): void;
+  /** A read failed and will be retried (`attempt` counts from 1); not called for the final one. */
+  onReadError?(err: unknown, job: PollJob, found: FoundObject, attempt: number): void;
   /** Called after every round (e.g. to update a status). */
   onRound?(): void;
   /** Injected clock and timers, for tests. */
@@ -75,6 +103,16 @@ interface Watched {
   deadline: number;
   /** When the job was last checked; a deadline already checked no longer drives the schedule. */
   lastPollAt: number;
+}
+
+/** A job whose object was listed and is being read (not listed any more). */
+interface Reading {
+  w: Watched;
+  found: FoundObject;
+  attempts: number;
+  intervalMs: number;
+  nextAt: number;
+  inFlight: boolean;
 }
 
 interface Group {
@@ -140,11 +178,12 @@ export async function listWanted(
 }
 
 export class AsyncPoller {
-  private readonly opts: Required<Omit<PollerOptions, 'onListError' | 'onRound' | 'timers'>> &
-    Pick<PollerOptions, 'onListError' | 'onRound'>;
+  private readonly opts: Required<Omit<PollerOptions, 'onListError' | 'onRound' | 'timers' | 'read' | 'onReadError'>> &
+    Pick<PollerOptions, 'onListError' | 'onRound' | 'read' | 'onReadError'>;
   private readonly timers: Timers;
   private readonly jobs = new Map<string, Watched>();
   private readonly groups = new Map<string, Group>();
+  private readonly reading = new Map<string, Reading>();
   private timer: unknown;
   private timerAt = Infinity;
   private running = false;
@@ -155,7 +194,7 @@ export class AsyncPoller {
     return a;
   })();
   /** Rounds run and ListObjectsV2 calls made, for status and benchmarks. */
-  readonly stats = { rounds: 0, listCalls: 0 };
+  readonly stats = { rounds: 0, listCalls: 0, reads: 0, readErrors: 0 };
 
   constructor(opts: PollerOptions) {
     if (!(opts.pollIntervalMs > 0) || !(opts.maxPollIntervalMs >= opts.pollIntervalMs)) {
@@ -167,11 +206,11 @@ export class AsyncPoller {
 
   /** Number of jobs still pending. */
   get size(): number {
-    return this.jobs.size;
+    return this.jobs.size + this.reading.size;
   }
 
   has(id: string): boolean {
-    return this.jobs.has(id);
+    return this.jobs.has(id) || this.reading.has(id);
   }
 
   /**
@@ -208,6 +247,7 @@ export class AsyncPoller {
 
   /** Stops watching a job without an outcome. */
   remove(id: string): void {
+    this.reading.delete(id);
     const w = this.jobs.get(id);
     if (!w) return;
     this.jobs.delete(id);
@@ -232,6 +272,7 @@ export class AsyncPoller {
     if (this.stopped || this.running) return;
     let at = Infinity;
     for (const g of this.groups.values()) at = Math.min(at, this.dueAt(g));
+    for (const r of this.reading.values()) if (!r.inFlight) at = Math.min(at, r.nextAt);
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
@@ -241,6 +282,7 @@ export class AsyncPoller {
       () => {
         this.timer = undefined;
         this.timerAt = Infinity;
+        this.startDueReads();
         void this.round();
       },
       Math.max(0, at - this.timers.now()),
@@ -327,9 +369,9 @@ export class AsyncPoller {
       const failSize = w.fail ? found.get(`${w.fail.bucket}\n${w.fail.key}`) : undefined;
       let outcome: PollOutcome | undefined;
       if (outSize !== undefined) {
-        outcome = { type: 'output', bucket: w.out.bucket, key: w.out.key, size: outSize, polls: w.polls };
+        outcome = { type: 'output', bucket: w.out.bucket, key: w.out.key, size: outSize, polls: w.polls, reads: 0 };
       } else if (w.fail && failSize !== undefined) {
-        outcome = { type: 'failure', bucket: w.fail.bucket, key: w.fail.key, size: failSize, polls: w.polls };
+        outcome = { type: 'failure', bucket: w.fail.bucket, key: w.fail.key, size: failSize, polls: w.polls, reads: 0 };
       } else if (w.deadline <= after) {
         const outListed = !failedDirs.has(`${w.out.bucket}\n${w.out.dir}`);
         // Time out only after a listing that actually looked; a failed listing gets another round.
@@ -340,7 +382,10 @@ export class AsyncPoller {
         const g = this.groups.get(gid);
         if (g) activity.add(g);
         this.remove(w.job.id);
-        outcomes.push([w.job, outcome]);
+        if (this.opts.read && (outcome.type === 'output' || outcome.type === 'failure')) {
+          const { type, bucket, key, size } = outcome;
+          this.reading.set(w.job.id, { w, found: { type, bucket, key, size }, attempts: 0, intervalMs: 0, nextAt: after, inFlight: false });
+        } else outcomes.push([w.job, outcome]);
       }
     }
     for (const g of due) {
@@ -355,12 +400,62 @@ export class AsyncPoller {
       // From the round's start, so a slow listing does not stretch the interval (detection delay ≤ interval).
       g.nextAt = now + g.intervalMs;
     }
-    for (const [job, outcome] of outcomes) {
-      try {
-        this.opts.onOutcome(job, outcome);
-      } catch {
-        // the caller's handler must not stop the poller
-      }
+    for (const [job, outcome] of outcomes) this.emit(job, outcome);
+    this.startDueReads();
+  }
+
+  private emit(job: PollJob, outcome: PollOutcome): void {
+    try {
+      this.opts.onOutcome(job, outcome);
+    } catch {
+      // the caller's handler must not stop the poller
+    }
+  }
+
+  /** Starts every read that is due; each ends in an outcome or a retry at the backoff interval. */
+  private startDueReads(): void {
+    const read = this.opts.read;
+    if (this.stopped || !read) return;
+    const now = this.timers.now();
+    for (const [id, r] of this.reading) {
+      if (r.inFlight || r.nextAt > now) continue;
+      r.inFlight = true;
+      r.attempts += 1;
+      this.stats.reads += 1;
+      const { job } = r.w;
+      read({ job, found: r.found, signal: this.abort.signal }).then(
+        (data) => {
+          if (this.stopped || this.reading.get(id) !== r) return;
+          this.reading.delete(id);
+          const { type, bucket, key, size } = r.found;
+          this.emit(job, { type, bucket, key, size, polls: r.w.polls, reads: r.attempts, data });
+          this.schedule();
+        },
+        (err: unknown) => {
+          if (this.stopped || this.reading.get(id) !== r) return;
+          this.stats.readErrors += 1;
+          r.inFlight = false;
+          const at = this.timers.now();
+          if (at >= r.w.deadline) {
+            this.reading.delete(id);
+            const { type, bucket, key, size } = r.found;
+            this.emit(job, { type: 'unreadable', found: type, bucket, key, size, polls: r.w.polls, reads: r.attempts, error: err });
+          } else {
+            r.intervalMs =
+              r.intervalMs === 0
+                ? this.opts.pollIntervalMs
+                : nextInterval(r.intervalMs, this.opts.pollIntervalMs, this.opts.maxPollIntervalMs, this.opts.backoffFactor, false);
+            // The last attempt is at the deadline, so the job ends at maxWait and not later.
+            r.nextAt = Math.min(at + r.intervalMs, r.w.deadline);
+            try {
+              this.opts.onReadError?.(err, job, r.found, r.attempts);
+            } catch {
+              // as for onOutcome
+            }
+          }
+          this.schedule();
+        },
+      );
     }
   }
 }

@@ -5,10 +5,17 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { CONFIG_NUMBERS, EXTERNAL_ID_PATTERN, normaliseEndpointUrl, REGION_PATTERN, ROLE_ARN_PATTERN, SESSION_NAME_PATTERN } from './fields';
+import {
+  CONFIG_NUMBERS,
+  EXTERNAL_ID_PATTERN,
+  normaliseEndpointUrl,
+  REGION_PATTERN,
+  ROLE_ARN_PATTERN,
+  SESSION_NAME_PATTERN,
+} from './fields';
 import { validateIotSettings } from './iot-credentials';
+import { redactUrl } from './redact';
 
 export type CredentialType = 'chain' | 'keys' | 'profile' | 'iot';
 export type RetryMode = 'standard' | 'adaptive';
@@ -105,6 +112,12 @@ export type ProblemCode =
   | 'retryMode';
 
 /**
+ * Why the admin routes (Test connection, endpoint list) refuse a form before any network call
+ * (README, Security).
+ */
+export type RouteProblemCode = 'envNotDeployed' | 'storedWithheld' | 'ambientEndpoint' | 'iotFile';
+
+/**
  * Why a configuration cannot be used: the text is `sagemaker-config.errors.<code>` of the
  * locale file (nodes/locales/en-US/sagemaker-config.json), filled with `params`.
  */
@@ -124,7 +137,6 @@ export const MAX_MAX_ATTEMPTS = CONFIG_NUMBERS.maxAttempts.max;
 /** Sockets per host: enough for several worker nodes at their default concurrency. */
 export const MAX_SOCKETS = 64;
 
-
 function problem(code: ProblemCode, params: Record<string, string | number> = {}): ParseResult {
   return { ok: false, problem: { code, params } };
 }
@@ -138,11 +150,6 @@ export function blankToUndefined(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = String(v).trim();
   return s === '' || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(s) ? undefined : s;
-}
-
-/** Never echo something that might carry a secret (user info in a URL). */
-function safeEcho(value: string): string {
-  return value.includes('@') ? '(hidden)' : value;
 }
 
 function parseNumber(v: unknown): number | undefined | null {
@@ -205,7 +212,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
     const value = blankToUndefined(raw[key]);
     if (value === undefined) continue;
     const url = normaliseEndpointUrl(value);
-    if (!url) return problem('endpoint', { field: label, value: safeEcho(value) });
+    if (!url) return problem('endpoint', { field: label, value: redactUrl(value) });
     urls[key] = url;
   }
 
@@ -278,17 +285,8 @@ export function defaultSessionName(nodeId: string | undefined): string {
   return `node-red-${id || 'config'}`.slice(0, 64);
 }
 
-/**
- * Replaces `${NAME}` with the environment variable (unset → ""), as Node-RED does for deployed
- * properties; used for settings posted by the editor's Test connection button.
- */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
-  if (typeof value !== 'string') return value;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => env[name] ?? '');
-}
-
 /** Host names of AWS's own endpoints (commercial, China, ISO partitions and `api.aws`). */
-function isAwsHost(url: string): boolean {
+export function isAwsHost(url: string): boolean {
   const host = new URL(url).hostname.toLowerCase();
   return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/.test(host);
 }
@@ -328,15 +326,27 @@ export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>):
   };
 }
 
-/** A new NodeHttpHandler with its own keep-alive agents (destroyed with the client). */
-export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): NodeHttpHandler {
+/** What a client's `requestHandler` option takes to build its NodeHttpHandler. */
+export interface RequestHandlerOptions {
+  connectionTimeout: number;
+  socketTimeout: number;
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+/**
+ * A client's `requestHandler`, given as options: the client builds its own NodeHttpHandler from
+ * them (the SDK's documented form, so the package need not bundle one), with its own keep-alive
+ * agents, destroyed with the client.
+ */
+export function createRequestHandler(settings: Pick<ConfigSettings, 'timeoutMs'>): RequestHandlerOptions {
   const o = httpHandlerOptions(settings);
-  return new NodeHttpHandler({
+  return {
     connectionTimeout: o.connectionTimeout,
     socketTimeout: o.socketTimeout,
     httpAgent: new http.Agent(o.httpAgent),
     httpsAgent: new https.Agent(o.httpsAgent),
-  });
+  };
 }
 
 /** Options shared by every client built from these settings (without the request handler). */
@@ -392,7 +402,10 @@ export function s3ClientOptions(settings: ConfigSettings, credentials: AwsCreden
  * SQSClient options. Long polls wait up to 20 s for messages (ReceiveMessage WaitTimeSeconds),
  * so the socket timeout must be longer than that whatever the config's timeout says.
  */
-export function sqsClientOptions(settings: ConfigSettings, credentials: AwsCredentialIdentityProvider): BaseClientOptions & { endpoint?: string } {
+export function sqsClientOptions(
+  settings: ConfigSettings,
+  credentials: AwsCredentialIdentityProvider,
+): BaseClientOptions & { endpoint?: string } {
   const o: BaseClientOptions & { endpoint?: string } = baseClientOptions(settings, credentials);
   if (settings.sqsEndpoint) o.endpoint = settings.sqsEndpoint;
   return o;

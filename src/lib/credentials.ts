@@ -16,10 +16,7 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
  * Caches a provider's credentials until shortly before they expire. A failed resolution is
  * not cached, so the next request tries again (a profile file fixed, a network back).
  */
-export function memoizeCredentials(
-  provider: AwsCredentialIdentityProvider,
-  now: () => number = Date.now,
-): AwsCredentialIdentityProvider {
+export function memoizeCredentials(provider: AwsCredentialIdentityProvider, now: () => number = Date.now): AwsCredentialIdentityProvider {
   let pending: Promise<AwsCredentialIdentity> | undefined;
   let current: AwsCredentialIdentity | undefined;
   return async (props) => {
@@ -81,17 +78,32 @@ export function baseCredentialProvider(settings: ConfigSettings): AwsCredentialI
   }
 }
 
+/** Tells `observe` about every identity `provider` resolves (to scrub its secrets from errors). */
+export function observeCredentials(
+  provider: AwsCredentialIdentityProvider,
+  observe: (identity: AwsCredentialIdentity) => void,
+): AwsCredentialIdentityProvider {
+  return async (props) => {
+    const identity = await provider(props);
+    observe(identity);
+    return identity;
+  };
+}
+
 /**
  * The provider a config node's clients use: the base credentials, or, with a role ARN, the
  * role assumed through STS on top of them (refreshed before expiry). STS goes to
  * {@link stsEndpointFor}: `AWS_ENDPOINT_URL_STS` if set, else a non-AWS custom endpoint.
  * @param env for tests; defaults to process.env
+ * @param observe told of every identity resolved, the base one under an assumed role included
  */
 export function createCredentialProvider(
   settings: ConfigSettings,
   env: NodeJS.ProcessEnv = process.env,
+  observe?: (identity: AwsCredentialIdentity) => void,
 ): AwsCredentialIdentityProvider {
-  const base = baseCredentialProvider(settings);
+  const seen = (p: AwsCredentialIdentityProvider) => (observe ? observeCredentials(p, observe) : p);
+  const base = seen(baseCredentialProvider(settings));
   if (!settings.assumeRole) return memoizeCredentials(base);
   const { roleArn, externalId, roleSessionName } = settings.assumeRole;
   const stsEndpoint = stsEndpointFor(settings, env);
@@ -104,5 +116,5 @@ export function createCredentialProvider(
     masterCredentials: memoizeCredentials(base),
     clientConfig,
   });
-  return memoizeCredentials(withContext(assumed, `Assuming role ${roleArn}`, roleArn));
+  return memoizeCredentials(seen(withContext(assumed, `Assuming role ${roleArn}`, roleArn)));
 }

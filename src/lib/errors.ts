@@ -174,3 +174,24 @@ export function errorAttempts(err: unknown): number | undefined {
   const a = (err as AnyError | undefined)?.$metadata?.attempts;
   return typeof a === 'number' ? a : undefined;
 }
+
+/** The S3 fields of an error worth keeping in `msg.sagemaker.error` (absent values omitted). */
+export function s3ErrorFields(err: unknown): { s3ErrorName?: string; s3StatusCode?: number; s3RequestId?: string } {
+  const e = (err ?? {}) as AnyError;
+  const name =
+    typeof e.code === 'string' && (e.name === 'Error' || e.name === undefined) ? e.code : typeof e.name === 'string' ? e.name : undefined;
+  return {
+    ...(name ? { s3ErrorName: name } : {}),
+    ...(e.$metadata?.httpStatusCode ? { s3StatusCode: e.$metadata.httpStatusCode } : {}),
+    ...(e.$metadata?.requestId ? { s3RequestId: e.$metadata.requestId } : {}),
+  };
+}
+
+/** One line naming an S3 error, e.g. `AccessDenied (HTTP 403): Access Denied`. */
+export function s3ErrorText(err: unknown): string {
+  const f = s3ErrorFields(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const name = f.s3ErrorName ?? 'Error';
+  const status = f.s3StatusCode ? ` (HTTP ${f.s3StatusCode})` : '';
+  return message && message !== name ? `${name}${status}: ${message}` : `${name}${status}`;
+}

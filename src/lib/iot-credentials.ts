@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { IOT_ROLE_ALIAS_PATTERN, IOT_THING_NAME_PATTERN } from './fields';
+import { redactUrl } from './redact';
 
 /** PEM text (string or Buffer). */
 export type Pem = string | Buffer;
@@ -59,18 +60,20 @@ export function parseIotEndpoint(endpoint: string): { host: string; port: number
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !/^https:\/\//i.test(text)) {
     throw new Error('IoT credential endpoint must use https:// (mutual TLS)');
   }
+  // Echoed without user info, query or fragment (where passwords and API keys travel).
+  const shown = redactUrl(text);
   let url: URL;
   try {
     url = new URL(/^https:\/\//i.test(text) ? text : `https://${text}`);
   } catch {
-    throw new Error(`IoT credential endpoint "${text}" is not a host name`);
+    throw new Error(`IoT credential endpoint "${shown}" is not a host name`);
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-    throw new Error(`IoT credential endpoint "${text}" must be a host name only, without a path`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new Error(`IoT credential endpoint "${shown}" must be a host name only, without a path`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!HOST.test(host) && !/^[0-9a-f:.]+$/i.test(host)) {
-    throw new Error(`IoT credential endpoint "${text}" is not a host name`);
+    throw new Error(`IoT credential endpoint "${shown}" is not a host name`);
   }
   return { host, port: url.port ? Number(url.port) : 443 };
 }
@@ -215,7 +218,9 @@ export function parseCredentials(text: string): AwsCredentialIdentity {
   const ok = c && ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration'].every((k) => typeof c[k] === 'string' && c[k] !== '');
   const expiration = ok ? new Date(c.expiration as string) : undefined;
   if (!ok || !expiration || Number.isNaN(expiration.getTime())) {
-    throw new IotCredentialsError('IoT credentials endpoint returned no usable credentials (expected credentials.accessKeyId, secretAccessKey, sessionToken, expiration)');
+    throw new IotCredentialsError(
+      'IoT credentials endpoint returned no usable credentials (expected credentials.accessKeyId, secretAccessKey, sessionToken, expiration)',
+    );
   }
   return {
     accessKeyId: c.accessKeyId as string,
@@ -244,7 +249,9 @@ function loadTlsMaterial(o: IotCredentialsOptions): { cert: Pem; key: Pem; ca?: 
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new IotCredentialsError(`cannot read the IoT ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new IotCredentialsError(
+        `cannot read the IoT ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   };
   const pem = (v: Pem | undefined): Pem | undefined => (typeof v === 'string' ? normalisePem(v) : v);

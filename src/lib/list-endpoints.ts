@@ -3,45 +3,13 @@
  * signed with SigV4 directly: the package does not depend on @aws-sdk/client-sagemaker for
  * this one call. No Node-RED import.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { isAwsHost } from './client-config';
+import { postSigned, ServiceError } from './signed-request';
 
 /** Pages fetched at most (100 names each): enough for the dropdown, bounded for a slow account. */
 export const MAX_PAGES = 10;
 const PAGE_SIZE = 100;
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** SHA-256 / HMAC-SHA-256 in the shape SignatureV4 expects (node:crypto, no extra package). */
-class Sha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret !== undefined ? createHmac('sha256', toBuffer(this.secret)) : createHash('sha256');
-  }
-  update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-/** Same list as client-config's STS rule: AWS's own hosts (commercial, China, ISO, api.aws). */
-function isAwsHost(url: string): boolean {
-  const host = new URL(url).hostname.toLowerCase();
-  return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$/.test(host);
-}
 
 /**
  * Where ListEndpoints goes: a custom endpoint that is not an AWS host (the emulator, LocalStack)
@@ -54,20 +22,6 @@ export function listEndpointsUrl(customEndpoint: string | undefined, region: str
   const fromEnv = env.AWS_ENDPOINT_URL_SAGEMAKER || env.AWS_ENDPOINT_URL;
   if (fromEnv) return fromEnv;
   return `https://api.sagemaker.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
-}
-
-/** A failed ListEndpoints call, shaped like an SDK service error (`name` = code, `$metadata`). */
-export class ListEndpointsError extends Error {
-  readonly $metadata: { httpStatusCode?: number };
-  constructor(
-    message: string,
-    readonly code: string,
-    status?: number,
-  ) {
-    super(message);
-    this.name = code;
-    this.$metadata = { httpStatusCode: status };
-  }
 }
 
 export interface ListEndpointsOptions {
@@ -88,44 +42,23 @@ interface ListPage {
 /**
  * Names of the account's InService endpoints in the region, sorted, following NextToken for
  * at most `maxPages` pages.
- * @throws ListEndpointsError with the service's code and HTTP status, or a network error
+ * @throws ServiceError with the service's code, HTTP status and request id, or a network error
  */
 export async function listInServiceEndpoints(options: ListEndpointsOptions): Promise<string[]> {
-  const base = new URL(options.url);
-  const signer = new SignatureV4({
-    service: 'sagemaker',
-    region: options.region,
-    credentials: options.credentials,
-    sha256: Sha256,
-  });
   const names = new Set<string>();
   let nextToken: string | undefined;
   for (let page = 0; page < (options.maxPages ?? MAX_PAGES); page++) {
     const body = JSON.stringify({ StatusEquals: 'InService', MaxResults: PAGE_SIZE, ...(nextToken ? { NextToken: nextToken } : {}) });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: base.protocol,
-      hostname: base.hostname,
-      ...(base.port ? { port: Number(base.port) } : {}),
-      path: base.pathname || '/',
-      query: {},
-      headers: {
-        host: base.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'SageMaker.ListEndpoints',
-      },
+    const res = await postSigned({
+      url: options.url,
+      service: 'sagemaker',
+      region: options.region,
+      credentials: options.credentials,
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'SageMaker.ListEndpoints' },
       body,
+      timeoutMs: options.timeoutMs,
     });
-    // fetch sets Host itself (from the same URL) and refuses to be given one.
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(signed.headers)) if (k.toLowerCase() !== 'host') headers[k] = String(v);
-    const res = await fetch(new URL(base.pathname || '/', base), {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10000),
-    });
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};
@@ -137,10 +70,10 @@ export async function listInServiceEndpoints(options: ListEndpointsOptions): Pro
       // x-amzn-errortype is `Code:uri`; __type may be `namespace#Code`.
       const code = (res.headers.get('x-amzn-errortype') ?? '').split(':')[0] || (err.__type ?? '').split('#').pop() || `HTTP${res.status}`;
       const message = err.message || err.Message || res.statusText || 'request failed';
-      throw new ListEndpointsError(message, code, res.status);
+      throw new ServiceError(message, code, res.status, res.headers.get('x-amzn-requestid') ?? undefined);
     }
     if (!parsed || typeof parsed !== 'object')
-      throw new ListEndpointsError('ListEndpoints returned no JSON', 'SerializationException', res.status);
+      throw new ServiceError('ListEndpoints returned no JSON', 'SerializationException', res.status);
     const result = parsed as ListPage;
     for (const e of result.Endpoints ?? []) {
       if (e.EndpointName && (!e.EndpointStatus || e.EndpointStatus === 'InService')) names.add(e.EndpointName);

@@ -65,3 +65,36 @@ export function attachConfig(red: RED, node: Node, configId: unknown): ConfigAtt
   }
   return { config, error: undefined };
 }
+
+/**
+ * Scrubs the string properties of every error a client throws (message, the service's Message,
+ * a ModelError's OriginalMessage…) before a worker node sees it: a server may echo the request's
+ * session token, and status, logs and `msg.sagemaker.error` show these texts (README, Security).
+ */
+export function scrubClientErrors<I extends object, O extends object>(
+  client: {
+    middlewareStack: { add(m: import('@smithy/types').InitializeMiddleware<I, O>, o: { step: 'initialize'; name: string }): void };
+  },
+  scrub: (text: string) => string,
+): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (err && typeof err === 'object') {
+          const e = err as Record<string, unknown>;
+          for (const key of new Set([...Object.keys(e), 'message'])) {
+            const v = e[key];
+            if (typeof v === 'string') {
+              const clean = scrub(v);
+              if (clean !== v) e[key] = clean;
+            }
+          }
+        }
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'scrubClientErrors' },
+  );
+}

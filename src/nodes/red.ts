@@ -72,6 +72,10 @@ export interface AdminRequest<P = Record<string, string>> {
   body: unknown;
   query?: Record<string, unknown>;
   headers?: Record<string, string | string[] | undefined>;
+  /** Express: whether the body's Content-Type matches `type`. */
+  is(type: string): string | false | null;
+  /** Express: a request header. */
+  get(name: string): string | undefined;
 }
 export interface AdminResponse {
   json(value: unknown): void;
@@ -93,6 +97,8 @@ export interface RED {
       opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> },
     ): void;
     getNode(id: string): Node | null;
+    /** Every node of the running flows, as defined (before `${ENV}` substitution). */
+    eachNode?(cb: (def: NodeDef) => void): void;
   };
   util: {
     evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage, cb: Callback<unknown>): void;

@@ -5,7 +5,6 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   blankToUndefined,
   createRequestHandler,
@@ -17,32 +16,35 @@ import {
   sqsClientOptions,
   sqsTimeoutMs,
   stsEndpointFor,
-  substituteEnv,
   type ConfigSettings,
   type RawCredentials,
   type RawSettings,
 } from '../lib/client-config';
+import { resolveForm, SETTING_FIELDS, type DeployedConfig } from '../lib/admin-form';
 import { createCredentialProvider } from '../lib/credentials';
-import { CONFIG_CREDENTIALS as CREDENTIAL_FIELDS, CONFIG_FIELDS as SETTING_FIELDS } from '../lib/fields';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
+import { getCallerIdentity, stsTarget } from '../lib/sts';
+import { SecretCollector } from '../lib/redact';
 import { errorSummary as errorText } from '../lib/errors';
-import { configText, type SageMakerConfigNode } from './config-api';
-import type { NodeDef, RED } from './red';
+import { configText, scrubClientErrors, type SageMakerConfigNode } from './config-api';
+import type { AdminRequest, AdminResponse, NodeDef, RED } from './red';
 
-/** Node-RED's placeholder for a stored password that the editor does not see. */
-const PASSWORD_PLACEHOLDER = '__PWRD__';
+/** What the admin routes need to know of a running config node (README, Security). */
+interface DeployedState {
+  /** Its settings as the node got them (after `${ENV}` substitution). */
+  resolved: Record<string, unknown>;
+  credentials: RawCredentials;
+  /** Its validated endpoint URL, if any: a host the deployed flow names. */
+  endpoint: string | undefined;
+}
 
 type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
 type EndpointsResult = { ok: true; endpoints: string[] } | { ok: false; error: string };
 
-/** Removes secret values from a text that may quote them (an SDK error message). */
-function scrub(text: string, secrets: Array<string | undefined>): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
-  return out;
-}
-
 export = function (RED: RED) {
+  // The running config nodes, by id: the admin routes bind stored credentials to them.
+  const deployedNodes = new Map<string, DeployedState>();
+
   function SageMakerConfig(this: SageMakerConfigNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -66,6 +68,13 @@ export = function (RED: RED) {
       node.warn(node.configError);
     }
 
+    const state: DeployedState = {
+      resolved: Object.fromEntries(SETTING_FIELDS.map((f) => [f, def[f]])),
+      credentials: (node.credentials ?? {}) as RawCredentials,
+      endpoint: settings?.endpoint,
+    };
+    deployedNodes.set(node.id, state);
+
     let closed = false;
     function usable(): ConfigSettings {
       if (!settings) throw new Error(node.configError);
@@ -73,10 +82,16 @@ export = function (RED: RED) {
       if (closed) throw new Error('This sagemaker-config node was stopped (redeploy)');
       return settings;
     }
+    // Every secret the shared clients may send, to scrub from their errors: the stored ones, the
+    // AWS_* variables, and the last credentials resolved (chain, STS and IoT ones are refreshed).
+    const secrets = new SecretCollector(16);
+    secrets.addEnvironment();
+    secrets.add(settings?.keys?.secretAccessKey, settings?.keys?.sessionToken, node.credentials?.iotKey);
     function sharedCredentials(s: ConfigSettings) {
-      credentials ??= createCredentialProvider(s);
+      credentials ??= createCredentialProvider(s, process.env, (c) => secrets.addIdentity(c));
       return credentials;
     }
+    const scrub = (text: string) => secrets.scrub(text);
 
     node.runtimeClient = function () {
       if (!runtime) {
@@ -85,6 +100,7 @@ export = function (RED: RED) {
           ...runtimeClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
+        scrubClientErrors(runtime, scrub);
       }
       return runtime;
     };
@@ -96,6 +112,7 @@ export = function (RED: RED) {
           ...s3ClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
+        scrubClientErrors(s3, scrub);
       }
       return s3;
     };
@@ -117,6 +134,7 @@ export = function (RED: RED) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (deployedNodes.get(node.id) === state) deployedNodes.delete(node.id);
       runtime?.destroy();
       s3?.destroy();
       sqs?.destroy();
@@ -140,65 +158,82 @@ export = function (RED: RED) {
     },
   });
 
-  /**
-   * Settings of the editor's current form (posted as `{ settings, credentials }`), with the
-   * deployed node's stored passwords standing in for `__PWRD__` or absent credentials; the
-   * secrets come back too, to be scrubbed from error texts.
-   */
-  function formSettings(id: string, body: Record<string, unknown>):
-    | { ok: true; settings: ConfigSettings; secrets: Array<string | undefined> }
-    | { ok: false; error: string } {
-    const deployed = RED.nodes.getNode(id) as (SageMakerConfigNode & { type: string }) | null;
-    const deployedCreds = (deployed && deployed.type === 'sagemaker-config' ? deployed.credentials : undefined) ?? {};
-    const form = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<string, unknown>;
-    const formCreds = (body.credentials && typeof body.credentials === 'object' ? body.credentials : {}) as Record<string, unknown>;
+  /** The deployed node's properties as in the flow, before `${ENV}` substitution. */
+  function flowDefinition(id: string): Record<string, unknown> | undefined {
+    let found: Record<string, unknown> | undefined;
+    RED.nodes.eachNode?.((n) => {
+      if (n.id === id && n.type === 'sagemaker-config') found = n;
+    });
+    return found;
+  }
 
-    const raw: RawSettings = { id };
-    for (const f of SETTING_FIELDS) raw[f] = substituteEnv(form[f]);
-    const creds: RawCredentials = {};
-    for (const f of CREDENTIAL_FIELDS) {
-      const v = formCreds[f];
-      if (v === PASSWORD_PLACEHOLDER || v === undefined) creds[f] = deployedCreds[f];
-      else creds[f] = typeof v === 'string' ? v : undefined;
-    }
-    const secrets = [creds.secretAccessKey, creds.sessionToken, creds.iotKey];
-    const parsed = parseSettings(raw, creds);
-    if (!parsed.ok) return { ok: false, error: configText(RED, parsed.problem.code, parsed.problem.params) };
-    return { ok: true, settings: parsed.settings, secrets };
+  /**
+   * The settings a route may use for the editor's form (posted as `{ settings, credentials }`;
+   * the rules are in lib/admin-form.ts), and a collector of every secret to scrub from the answer.
+   */
+  function formSettings(
+    id: string,
+    body: unknown,
+  ): { ok: true; settings: ConfigSettings; secrets: SecretCollector } | { ok: false; error: string } {
+    const live = deployedNodes.get(id);
+    const deployed: DeployedConfig | undefined = live && {
+      raw: flowDefinition(id) ?? live.resolved,
+      resolved: live.resolved,
+      credentials: live.credentials,
+    };
+    const deployedEndpoints = [...deployedNodes.values()].map((n) => n.endpoint).filter((e): e is string => !!e);
+    const form = resolveForm({ id, body, deployed, deployedEndpoints });
+    const secrets = new SecretCollector();
+    secrets.addEnvironment();
+    secrets.add(...form.secrets);
+    if (!form.ok) return { ok: false, error: secrets.scrub(configText(RED, form.code, form.params)) };
+    return { ok: true, settings: form.settings, secrets };
+  }
+
+  /**
+   * A client that is never used to send: it resolves the region, the credentials and the FIPS /
+   * dual-stack choice from the form's settings as the SDK's clients would (settings, AWS_*
+   * variables, the profile), for the routes' one-off signed requests.
+   */
+  function resolvingClient(settings: ConfigSettings, secrets: SecretCollector): SageMakerRuntimeClient {
+    return new SageMakerRuntimeClient(
+      baseClientOptions(
+        settings,
+        createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c)),
+      ),
+    );
   }
 
   /** Test connection: STS GetCallerIdentity with the form's credentials. */
-  async function testConnection(id: string, body: Record<string, unknown>): Promise<TestResult> {
+  async function testConnection(id: string, body: unknown): Promise<TestResult> {
     const form = formSettings(id, body);
     if (!form.ok) return form;
     const { settings, secrets } = form;
-    const stsEndpoint = stsEndpointFor(settings);
-    const sts = new STSClient({
-      ...baseClientOptions(settings, createCredentialProvider(settings)),
-      ...(stsEndpoint ? { endpoint: stsEndpoint } : {}),
-      requestHandler: createRequestHandler(settings),
-    });
+    const client = resolvingClient(settings, secrets);
     try {
-      const identity = await sts.send(new GetCallerIdentityCommand({}));
-      return { ok: true, account: identity.Account, arn: identity.Arn, region: await sts.config.region() };
+      const region = await client.config.region();
+      const credentials = await client.config.credentials();
+      const target = stsTarget({
+        endpoint: stsEndpointFor(settings),
+        region,
+        useFips: await client.config.useFipsEndpoint(),
+        useDualstack: await client.config.useDualstackEndpoint(),
+      });
+      const identity = await getCallerIdentity({ target, credentials, timeoutMs: settings.timeoutMs });
+      return { ok: true, account: identity.Account, arn: identity.Arn, region };
     } catch (err) {
-      return { ok: false, error: scrub(errorText(err), secrets) };
+      return { ok: false, error: secrets.scrub(errorText(err)) };
     } finally {
-      sts.destroy();
+      client.destroy();
     }
   }
 
   /** The endpoint-name list of the worker nodes' editors: ListEndpoints (InService). */
-  async function accountEndpoints(id: string, body: Record<string, unknown>): Promise<EndpointsResult> {
+  async function accountEndpoints(id: string, body: unknown): Promise<EndpointsResult> {
     const form = formSettings(id, body);
     if (!form.ok) return form;
     const { settings, secrets } = form;
-    // A client that is never used to send: it resolves the region as the runtime client would
-    // (settings, AWS_REGION, the profile's region).
-    const client = new SageMakerRuntimeClient({
-      ...runtimeClientOptions(settings, createCredentialProvider(settings)),
-      requestHandler: createRequestHandler(settings),
-    });
+    const client = resolvingClient(settings, secrets);
     try {
       const region = await client.config.region();
       const endpoints = await listInServiceEndpoints({
@@ -209,34 +244,55 @@ export = function (RED: RED) {
       });
       return { ok: true, endpoints };
     } catch (err) {
-      return { ok: false, error: scrub(errorText(err), secrets) };
+      return { ok: false, error: secrets.scrub(errorText(err)) };
     } finally {
       client.destroy();
     }
   }
 
-  RED.httpAdmin.post(
-    '/sagemaker-config/:id/test',
-    RED.auth.needsPermission('sagemaker-config.write'),
-    (req: { params: { id: string }; body: unknown }, res: { json(v: unknown): void }) => {
-      const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-      testConnection(String(req.params.id), body).then(
-        (result) => res.json(result),
-        (err: unknown) => res.json({ ok: false, error: errorText(err) }),
-      );
-    },
-  );
+  /**
+   * Only JSON bodies: an HTML form on another site can post urlencoded or text/plain bodies
+   * without a CORS preflight, but not application/json (Node-RED's own POST /flows is the same).
+   */
+  function jsonOnly(req: AdminRequest<{ id: string }>, res: AdminResponse, next: () => void): void {
+    if (req.is('application/json')) {
+      next();
+      return;
+    }
+    res.status(415).json({ ok: false, error: 'Content-Type must be application/json' });
+  }
 
-  // Read permission: it lists names only, as the editor's other lookups do.
-  RED.httpAdmin.post(
-    '/sagemaker-config/:id/endpoints',
-    RED.auth.needsPermission('sagemaker-config.read'),
-    (req: { params: { id: string }; body: unknown }, res: { json(v: unknown): void }) => {
-      const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-      accountEndpoints(String(req.params.id), body).then(
-        (result) => res.json(result),
-        (err: unknown) => res.json({ ok: false, error: errorText(err) }),
-      );
-    },
-  );
+  /**
+   * Node-RED's admin API answers CORS preflights from any origin, so without adminAuth a page on
+   * another site could post JSON here and read the answer. Browsers say where a request comes
+   * from in Sec-Fetch-Site; the editor's own calls are `same-origin`. Other clients send none.
+   */
+  function notCrossSite(req: AdminRequest<{ id: string }>, res: AdminResponse, next: () => void): void {
+    const site = (req.get('sec-fetch-site') ?? '').toLowerCase();
+    if (site === 'cross-site' || site === 'same-site') {
+      res.status(403).json({ ok: false, error: 'Requests from other sites are refused' });
+      return;
+    }
+    next();
+  }
+
+  function route(path: string, handler: (id: string, body: unknown) => Promise<TestResult | EndpointsResult>): void {
+    // Deploying needs flows.write, and whoever may deploy may run any code: these routes send
+    // requests signed with the config's credentials, so they need the same (README, Security).
+    RED.httpAdmin.post(
+      path,
+      jsonOnly,
+      notCrossSite,
+      RED.auth.needsPermission('flows.write'),
+      (req: AdminRequest<{ id: string }>, res: AdminResponse) => {
+        handler(String(req.params.id), req.body).then(
+          (result) => res.json(result),
+          () => res.json({ ok: false, error: 'The request failed' }),
+        );
+      },
+    );
+  }
+
+  route('/sagemaker-config/:id/test', testConnection);
+  route('/sagemaker-config/:id/endpoints', accountEndpoints);
 };

@@ -2,22 +2,29 @@
  * sagemaker-invoke-async: InvokeEndpointAsync (SPEC §6). Output 1: "accepted" at once. Output 2:
  * the result read from S3, found by polling one ListObjectsV2 per prefix per round.
  *
- * Pending jobs live in the node context under `pending` (persistent with a persistent context
- * store), so polling resumes after a redeploy or restart. What is stored per job: the ids and
- * locations, when it started, and a JSON copy of the input message without `payload`, `req` and
- * `res` (the output replaces the payload; HTTP objects cannot be stored) — message properties
- * must therefore be JSON-serialisable to survive a restart (Buffers are restored as Buffers).
+ * Pending jobs are kept in a journal file in the user directory
+ * (`<userDir>/sagemaker-invoke-async/<node id>.jsonl`, src/lib/job-journal.ts): a job is written
+ * (fsync) before output 1 is sent, marked "sending" (fsync) before its outcome is sent, and
+ * deleted right after. So after a crash no accepted job is lost, and an outcome that may already
+ * have been sent is sent again with `msg.sagemaker.redelivered = true` (at-least-once; the
+ * `inferenceId` is the key to de-duplicate). What is stored per job: the ids and locations, when
+ * it started, and a JSON copy of the input message without `payload`, `req` and `res` (the output
+ * replaces the payload; HTTP objects cannot be stored) — message properties must therefore be
+ * JSON-serialisable to survive a restart (Buffers are restored as Buffers).
  *
  * `done` of an accepted message is called once: when its result (output 2) or error is final,
  * or — if the node closes while the job is still pending — at close; the job then resumes from
- * context and its outcome is sent by the next instance of the node (node.send / node.error).
+ * the journal and its outcome is sent by the next instance of the node (node.send / node.error).
  */
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { InvokeEndpointAsyncCommand, type InvokeEndpointAsyncCommandInput } from '@aws-sdk/client-sagemaker-runtime';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { AsyncPoller, type PollJob, type PollOutcome } from '../lib/async-poller';
-import { describeError, errorText, InputError } from '../lib/errors';
+import { AsyncPoller, type FoundObject, type PollJob, type PollOutcome } from '../lib/async-poller';
+import { journalFileName, openFileJournal, openMemoryStore, type JobStore } from '../lib/job-journal';
+import { warnLimiter } from '../lib/warn-limiter';
+import { describeError, errorText, InputError, s3ErrorFields, s3ErrorText } from '../lib/errors';
 import { decodeBody, RESPONSE_FORMATS, type ResponseFormat } from '../lib/payload';
 import { mapRequest, validateSettings } from '../lib/request';
 import { formatS3Uri, inputTargetProblem, keyProblem, parseS3Uri } from '../lib/s3-location';
@@ -31,6 +38,10 @@ import type { DoneFn, Node, NodeDef, NodeMessage, RED, SendFn } from './red';
 const MAX_INLINE_BYTES = 128_000;
 /** Failure objects are short texts; more than this is cut. */
 const MAX_FAILURE_TEXT = 64 * 1024;
+/** At most one warning of a kind (listing, reading) per this many ms. */
+const WARN_INTERVAL_MS = 10_000;
+/** The journal's folder in the user directory. */
+const JOURNAL_DIR = 'sagemaker-invoke-async';
 
 interface AsyncSettings {
   inputBucket: string;
@@ -83,6 +94,18 @@ function toJsonCopy(msg: NodeMessage): Record<string, unknown> {
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
+/** Why a job read back from the journal cannot be resumed, or undefined. */
+function storedJobProblem(v: unknown): string | undefined {
+  const j = v as Partial<StoredJob> | null;
+  if (!j || typeof j !== 'object') return 'not an object';
+  if (typeof j.inferenceId !== 'string' || typeof j.outputLocation !== 'string' || typeof j.startedAt !== 'number') return 'missing fields';
+  if (j.failureLocation !== undefined && typeof j.failureLocation !== 'string') return 'bad failureLocation';
+  return undefined;
+}
+
+/** What a read of a listed object gives the outcome handler. */
+type ReadResult = { kind: 'failure'; text: string } | { kind: 'output'; bytes?: Uint8Array; contentType?: string };
+
 function fromJsonCopy(value: unknown): NodeMessage {
   return JSON.parse(JSON.stringify(value ?? {}), (_k, v) =>
     v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data) && Object.keys(v).length === 2 ? Buffer.from(v.data) : v,
@@ -91,9 +114,22 @@ function fromJsonCopy(value: unknown): NodeMessage {
 
 export = function (RED: RED) {
   const t = translator(RED, 'sagemaker-invoke-async');
-  // Node-RED deletes a node's context when it closes unless a context store is configured, so
-  // jobs pending at a redeploy are also handed to the next instance of the same node here.
-  const carriedOver = new Map<string, Record<string, StoredJob>>();
+
+  /** The node's journal in the user directory; in memory when there is none (or it cannot be written). */
+  function openStore(node: Node): JobStore<StoredJob> {
+    const userDir = RED.settings?.userDir;
+    if (typeof userDir === 'string' && userDir !== '') {
+      const file = path.join(userDir, JOURNAL_DIR, journalFileName(node.id));
+      try {
+        const j = openFileJournal<StoredJob>({ file, validate: storedJobProblem });
+        for (const w of j.warnings) node.warn(t('warn.journal', { file, message: w }));
+        return j;
+      } catch (err) {
+        node.warn(t('warn.journalOpen', { file, message: (err as Error).message }));
+      }
+    }
+    return openMemoryStore<StoredJob>(node.id);
+  }
 
   function parseSettings(n: NodeDef): AsyncSettings {
     const inputBucket = blank(n.inputBucket) ? '' : String(n.inputBucket).trim();
@@ -145,14 +181,19 @@ export = function (RED: RED) {
     setMaxListeners(0, abort.signal);
     let closing = false;
     const live = new Map<string, LiveJob>();
-    let pending: Record<string, StoredJob> = {};
+    const pending: Record<string, StoredJob> = {};
+    /** Jobs restored with a "sending" mark: their outcome may have been sent before a crash. */
+    const redeliver = new Set<string>();
     let inFlight = 0;
-    const store = node.context();
-
-    const persist = (): void => {
-      store.set('pending', { ...pending }, undefined, (err) => {
-        if (err) node.warn(t('warn.persist', { message: err.message }));
-      });
+    const warnings = warnLimiter({ intervalMs: WARN_INTERVAL_MS, warn: (text) => node.warn(text) });
+    const journal: JobStore<StoredJob> | undefined = settings && settings.waitForResult && !setupError ? openStore(node) : undefined;
+    /** Journal writes not awaited by anyone (removals); close waits for them. */
+    const writes = new Set<Promise<void>>();
+    const journalWrite = (p: Promise<void>): Promise<void> => {
+      const w = p.catch((err: Error) => warnings.warn('journal', t('warn.persist', { message: err.message })));
+      writes.add(w);
+      void w.finally(() => writes.delete(w));
+      return w;
     };
 
     const showStatus = (): void => {
@@ -182,8 +223,13 @@ export = function (RED: RED) {
             onOutcome: (job, outcome) => {
               void finish(job, outcome);
             },
+            read: ({ found, signal }) => readObject(found, signal),
             onListError: (err, bucket, prefix) => {
-              node.warn(t('warn.list', { bucket, prefix, message: (err as Error).message }));
+              warnings.warn('list', t('warn.list', { bucket, prefix, message: (err as Error).message }));
+            },
+            onReadError: (err, job, found) => {
+              const stored = pending[job.id];
+              warnings.warn('read', t('warn.read', { id: stored?.inferenceId ?? job.id, location: formatS3Uri(found), message: s3ErrorText(err) }));
             },
           })
         : undefined;
@@ -203,126 +249,189 @@ export = function (RED: RED) {
     /** The message an outcome is sent with: the live one, or one rebuilt from context. */
     const outcomeMessage = (id: string, job: StoredJob): NodeMessage => live.get(id)?.msg ?? fromJsonCopy(job.msg);
 
+    /** Reads a listed object: the failure text, or the result's bytes (none when over maxResultBytes). */
+    async function readObject(found: FoundObject, signal: AbortSignal): Promise<ReadResult> {
+      const s3 = config!.s3Client();
+      if (found.type === 'failure') {
+        const got = await s3.send(new GetObjectCommand({ Bucket: found.bucket, Key: found.key, Range: `bytes=0-${MAX_FAILURE_TEXT - 1}` }), { abortSignal: signal });
+        return { kind: 'failure', text: (await got.Body!.transformToString('utf-8')).trim() };
+      }
+      if (found.size > settings!.maxResultBytes) return { kind: 'output' };
+      const got = await s3.send(new GetObjectCommand({ Bucket: found.bucket, Key: found.key }), { abortSignal: signal });
+      return { kind: 'output', bytes: await got.Body!.transformToByteArray(), contentType: got.ContentType };
+    }
+
     const settle = (id: string): void => {
       delete pending[id];
       live.delete(id);
-      persist();
+      redeliver.delete(id);
       showStatus();
     };
 
-    const deliverError = (id: string, job: StoredJob, err: Error & { info?: Record<string, unknown> }): void => {
+    /** The job leaves the journal after its outcome is sent, once downstream nodes had their turn. */
+    const forget = (id: string): void => {
+      if (!journal) return;
+      // Node-RED delivers a sent message in a later setImmediate; removing the job after it lets
+      // nodes that handle the message synchronously finish before the job is marked done.
+      const w = new Promise<void>((resolve) => setImmediate(resolve)).then(() => journal.remove(id));
+      void journalWrite(w);
+    };
+
+    /** Adds `redelivered` when the outcome may have been sent before a crash. */
+    const flagRedelivered = (id: string, sm: Record<string, unknown>): Record<string, unknown> =>
+      redeliver.has(id) ? { ...sm, redelivered: true } : sm;
+
+    /**
+     * Marks the job "sending" in the journal, durably, before its outcome leaves the node. Returns
+     * false when the node closed meanwhile: the mark is cleared and the next instance sends it.
+     */
+    async function beginSending(id: string): Promise<boolean> {
+      // Registered with the other writes, so a close waits for it and for what follows it.
+      if (journal) await journalWrite(journal.mark(id, true));
+      if (closing) {
+        if (journal) void journalWrite(journal.mark(id, false));
+        return false;
+      }
+      return pending[id] !== undefined;
+    }
+
+    const errorFor = (name: string, message: string, info: Record<string, unknown>): Error & { info: Record<string, unknown> } =>
+      Object.assign(new Error(message), { name, info });
+
+    async function deliverError(id: string, job: StoredJob, err: Error & { info?: Record<string, unknown> }): Promise<void> {
+      if (!(await beginSending(id))) return;
       const l = live.get(id);
       const msg = outcomeMessage(id, job);
       const base = (msg.sagemaker && typeof msg.sagemaker === 'object' ? msg.sagemaker : {}) as Record<string, unknown>;
-      msg.sagemaker = {
+      msg.sagemaker = flagRedelivered(id, {
         ...base,
         inferenceId: job.inferenceId,
         outputLocation: job.outputLocation,
         ...(job.failureLocation ? { failureLocation: job.failureLocation } : {}),
         error: { name: err.name, message: err.message, retryable: false, ...(err.info ?? {}) },
-      };
+      });
       settle(id);
       node.status(failed(err.message));
       if (l) l.done(err);
       else node.error(err, msg);
-    };
+      forget(id);
+    }
 
     async function finish(job: PollJob, outcome: PollOutcome): Promise<void> {
       const id = job.id;
       const stored = pending[id];
       if (!stored || !config || !settings) return;
-      const s3 = config.s3Client();
       const waitedMs = Date.now() - stored.startedAt;
-      try {
-        if (outcome.type === 'timeout') {
-          const where = stored.failureLocation
-            ? `${stored.outputLocation} or ${stored.failureLocation}`
-            : `${stored.outputLocation} (the endpoint has no failure location, so a failed job can only show up as this timeout)`;
-          const err = Object.assign(new Error(`No result for inference ${stored.inferenceId} within maxWait ${settings.maxWaitMs / 1000} s at ${where}`), {
-            name: 'AsyncInferenceTimeout',
-            info: { waitedMs, polls: outcome.polls },
-          });
-          deliverError(id, stored, err);
-          return;
-        }
-        const location = formatS3Uri({ bucket: outcome.bucket, key: outcome.key });
-        if (outcome.type === 'failure') {
-          const got = await s3.send(new GetObjectCommand({ Bucket: outcome.bucket, Key: outcome.key, Range: `bytes=0-${MAX_FAILURE_TEXT - 1}` }), {
-            abortSignal: abort.signal,
-          });
-          const text = (await got.Body!.transformToString('utf-8')).trim();
-          const err = Object.assign(new Error(`Async inference ${stored.inferenceId} failed: ${text || '(empty failure object)'}`), {
-            name: 'AsyncInferenceFailure',
-            info: { failureLocation: location, failureText: text, waitedMs, polls: outcome.polls },
-          });
-          deliverError(id, stored, err);
-          return;
-        }
-        const msg = outcomeMessage(id, stored);
-        let contentType: string | undefined;
-        if (outcome.size > settings.maxResultBytes) {
-          // Too large to hold in a message: hand over the location instead.
-          msg.payload = location;
-        } else {
-          const got = await s3.send(new GetObjectCommand({ Bucket: outcome.bucket, Key: outcome.key }), { abortSignal: abort.signal });
-          contentType = got.ContentType;
-          const bytes = await got.Body!.transformToByteArray();
-          const decoded = decodeBody(bytes, contentType, settings.responseFormat);
+      if (outcome.type === 'timeout') {
+        const where = stored.failureLocation
+          ? `${stored.outputLocation} or ${stored.failureLocation}`
+          : `${stored.outputLocation} (the endpoint has no failure location, so a failed job can only show up as this timeout)`;
+        await deliverError(
+          id,
+          stored,
+          errorFor('AsyncInferenceTimeout', `No result for inference ${stored.inferenceId} within maxWait ${settings.maxWaitMs / 1000} s at ${where}`, {
+            waitedMs,
+            polls: outcome.polls,
+          }),
+        );
+        return;
+      }
+      const location = formatS3Uri({ bucket: outcome.bucket, key: outcome.key });
+      if (outcome.type === 'unreadable') {
+        const what = outcome.found === 'failure' ? 'failure object' : 'result';
+        const cause = s3ErrorText(outcome.error);
+        await deliverError(
+          id,
+          stored,
+          errorFor('AsyncResultUnreadable',
+            `The ${what} of inference ${stored.inferenceId} is at ${location} but could not be read within maxWait ${settings.maxWaitMs / 1000} s (${outcome.reads} attempts): ${cause}`,
+            { location, s3Error: cause, ...s3ErrorFields(outcome.error), attempts: outcome.reads, waitedMs, polls: outcome.polls },
+          ),
+        );
+        return;
+      }
+      const data = outcome.data as ReadResult;
+      if (outcome.type === 'failure' || data.kind === 'failure') {
+        const text = data.kind === 'failure' ? data.text : '';
+        await deliverError(
+          id,
+          stored,
+          errorFor('AsyncInferenceFailure', `Async inference ${stored.inferenceId} failed: ${text || '(empty failure object)'}`, {
+            failureLocation: location,
+            failureText: text,
+            waitedMs,
+            polls: outcome.polls,
+          }),
+        );
+        return;
+      }
+      const msg = outcomeMessage(id, stored);
+      if (data.bytes === undefined) {
+        // Too large to hold in a message: hand over the location instead.
+        msg.payload = location;
+      } else {
+        try {
+          const decoded = decodeBody(data.bytes, data.contentType, settings.responseFormat);
           if (decoded.warning) node.warn(decoded.warning);
           msg.payload = decoded.value;
-        }
-        msg.sagemaker = {
-          inferenceId: stored.inferenceId,
-          outputLocation: location,
-          waitedMs,
-          polls: outcome.polls,
-          endpointName: stored.endpointName,
-          ...(contentType ? { contentType } : {}),
-          ...(outcome.size > settings.maxResultBytes ? { size: outcome.size } : {}),
-        };
-        const l = live.get(id);
-        settle(id);
-        if (l) {
-          l.send([null, msg]);
-          l.done();
-        } else node.send([null, msg]);
-        if (Object.keys(pending).length === 0) node.status(ok(t('status.done')));
-      } catch (err) {
-        if (closing) return; // stays in context; the next start resumes it
-        const e = err as Error;
-        if (e.name === 'DecodeError') {
-          deliverError(id, stored, e);
+        } catch (err) {
+          await deliverError(id, stored, err as Error);
           return;
         }
-        // Reading the object failed (network, permissions): look again next round.
-        node.warn(t('warn.read', { id: stored.inferenceId, message: e.message }));
-        watch(id, stored, false);
       }
+      msg.sagemaker = flagRedelivered(id, {
+        inferenceId: stored.inferenceId,
+        outputLocation: location,
+        waitedMs,
+        polls: outcome.polls,
+        endpointName: stored.endpointName,
+        ...(data.contentType ? { contentType: data.contentType } : {}),
+        ...(data.bytes === undefined ? { size: outcome.size } : {}),
+      });
+      if (!(await beginSending(id))) return;
+      const l = live.get(id);
+      settle(id);
+      if (l) {
+        l.send([null, msg]);
+        l.done();
+      } else node.send([null, msg]);
+      forget(id);
+      if (Object.keys(pending).length === 0) node.status(ok(t('status.done')));
     }
 
-    // Resume jobs left pending by an earlier instance (redeploy, restart).
-    const carried = carriedOver.get(node.id) ?? {};
-    carriedOver.delete(node.id);
-    if (poller) {
-      store.get('pending', undefined, (err, value) => {
-        if (err) node.warn(t('warn.restore', { message: err.message }));
-        const stored = !err && value && typeof value === 'object' ? (value as Record<string, StoredJob>) : {};
-        if (closing) return;
-        for (const [id, job] of Object.entries({ ...carried, ...stored })) {
-          if (pending[id] || !job || typeof job.outputLocation !== 'string') continue;
-          pending[id] = job;
+    // Resume jobs left pending by an earlier instance (redeploy, restart, crash).
+    if (poller && journal) {
+      for (const [id, r] of journal.restored) {
+        pending[id] = r.job;
+        if (r.sending) redeliver.add(id);
+        try {
+          watch(id, r.job, true);
+        } catch (e) {
+          node.warn(t('warn.journal', { file: journal.where, message: `dropped job ${r.job.inferenceId}: ${(e as Error).message}` }));
+          delete pending[id];
+          void journalWrite(journal.remove(id));
+        }
+      }
+      // Jobs kept in the node context by earlier versions of this node move to the journal.
+      const context = node.context();
+      context.get('pending', undefined, (err, value) => {
+        if (err || closing || !value || typeof value !== 'object') return;
+        for (const [id, job] of Object.entries(value as Record<string, unknown>)) {
+          if (pending[id] || storedJobProblem(job)) continue;
+          pending[id] = job as StoredJob;
+          void journalWrite(journal.put(id, job as StoredJob));
           try {
-            watch(id, job, true);
-          } catch (e) {
-            node.warn(`dropping unreadable pending job ${id}: ${(e as Error).message}`);
+            watch(id, job as StoredJob, true);
+          } catch {
             delete pending[id];
+            void journalWrite(journal.remove(id));
           }
         }
-        persist();
+        context.set('pending', undefined);
         showStatus();
       });
+      showStatus();
     }
-
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       void handle(msg, send, done);
     });
@@ -397,7 +506,7 @@ export = function (RED: RED) {
         };
         inFlight -= 1;
 
-        if (!settings.waitForResult || closing) {
+        if (!settings.waitForResult || !journal || closing) {
           send([first, null]);
           showStatus();
           done();
@@ -420,8 +529,15 @@ export = function (RED: RED) {
           msg: copy,
         };
         pending[id] = job;
+        // Durable before output 1: once "accepted" is out, a crash must not lose the job.
+        await journalWrite(journal.put(id, job));
+        if (closing) {
+          // The journal has it: the next instance of the node delivers the outcome.
+          send([first, null]);
+          done();
+          return;
+        }
         live.set(id, { msg, send, done });
-        persist();
         send([first, null]);
         watch(id, job, false);
         showStatus();
@@ -440,11 +556,20 @@ export = function (RED: RED) {
       closing = true;
       abort.abort();
       poller?.stop();
-      if (!removed && Object.keys(pending).length > 0) carriedOver.set(node.id, { ...pending });
-      // Pending jobs stay in context and resume with the next instance; their messages end here.
+      // Pending jobs stay in the journal and resume with the next instance; their messages end here.
       for (const l of live.values()) l.done();
       live.clear();
-      done();
+      const finished = async (): Promise<void> => {
+        while (writes.size > 0) await Promise.all([...writes]);
+        if (!journal) return;
+        // A node deleted from the flows has nobody to deliver to: its journal goes with it.
+        if (removed) await journal.destroy();
+        else await journal.close();
+      };
+      finished().then(done, (err: Error) => {
+        node.warn(t('warn.persist', { message: err.message }));
+        done();
+      });
     });
   }
 

@@ -1,6 +1,7 @@
 'use strict';
 // Browser-test plumbing: Debian's Chromium through playwright-core, the demo (emulator +
-// Node-RED with every example) in a child process, screenshots under test-output/screenshots/.
+// Node-RED with every example) in a child process, screenshots under test-output/screenshots/
+// (test-output/screenshots-node-red-5/ for the Node-RED 5 pass).
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -8,7 +9,9 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SCREENSHOTS = path.join(root, 'test-output', 'screenshots');
+// The Node-RED 5 pass (NODE_RED_PACKAGE=node-red-5) keeps its pictures next to Node-RED 4's.
+const NODE_RED_PACKAGE = process.env.NODE_RED_PACKAGE || 'node-red';
+const SCREENSHOTS = path.join(root, 'test-output', NODE_RED_PACKAGE === 'node-red' ? 'screenshots' : `screenshots-${NODE_RED_PACKAGE}`);
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -110,4 +113,23 @@ async function screenshot(page, name, locator) {
   return file;
 }
 
-module.exports = { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, CHROMIUM, SCREENSHOTS, root };
+/**
+ * Opens a sidebar tab ('debug', 'help', 'config', …) the way a user does, on either editor.
+ * Node-RED 4 has one sidebar with a tab strip (`#red-ui-tab-<id>-link-button`); Node-RED 5 has
+ * a sidebar on each side, each in two sections, opened from one button bar
+ * (`button[data-tab-id]`, `.selected` while shown). There, clicking the button of a tab
+ * already shown hides its section, so the button is clicked only when the tab is not shown.
+ */
+async function openSidebar(page, tab) {
+  const strip = page.locator(`#red-ui-tab-${tab}-link-button`);
+  if ((await strip.count()) > 0) {
+    await strip.click();
+    await page.waitForSelector(`#red-ui-tab-${tab}.active`, { state: 'attached' });
+    return;
+  }
+  const button = page.locator(`.red-ui-sidebar-tab-bar button[data-tab-id="${tab}"]`);
+  if (!(await button.evaluate((el) => el.classList.contains('selected')))) await button.click();
+  await page.waitForSelector(`.red-ui-sidebar-tab-bar button[data-tab-id="${tab}"].selected`, { state: 'attached' });
+}
+
+module.exports = { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, openSidebar, CHROMIUM, SCREENSHOTS, root };

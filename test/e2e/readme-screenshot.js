@@ -6,7 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startDemoProcess, launchBrowser, root } = require('./harness');
+const { startDemoProcess, launchBrowser, openSidebar, root } = require('./harness');
 
 const TAB = process.argv[2] || 'Invoke a JSON model';
 const OUT = path.join(root, 'docs', 'editor.png');
@@ -24,7 +24,7 @@ const OUT = path.join(root, 'docs', 'editor.png');
     await page.click(`#red-ui-tab-${tab.id.replace(/\./g, '-')} a`);
     // Show the AWS palette section next to the flow.
     await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="sagemaker-invoke"]').scrollIntoViewIfNeeded();
-    await page.click('#red-ui-tab-debug-link-button');
+    await openSidebar(page, 'debug');
     const injects = await page.evaluate((z) => RED.nodes.filterNodes({ z, type: 'inject' }).map((n) => n.id), tab.id);
     for (const id of injects) await page.click(`[id="${id}"] .red-ui-flow-node-button`);
     await page.waitForSelector('.red-ui-debug-msg');

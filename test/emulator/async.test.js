@@ -1,5 +1,5 @@
 'use strict';
-// InvokeEndpointAsync in the emulator, through the real SDK and the emulator's S3 (s3rver).
+// InvokeEndpointAsync in the emulator, through the real SDK and the emulator's S3.
 const assert = require('node:assert/strict');
 const { SageMakerRuntimeClient, InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { PutObjectCommand, GetObjectCommand, HeadObjectCommand } = require('@aws-sdk/client-s3');

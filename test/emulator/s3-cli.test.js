@@ -8,7 +8,7 @@ const { startEmulator } = require('../../dist/emulator');
 const CLI = path.join(__dirname, '../../dist/emulator/cli.js');
 
 describe('emulator S3 and CLI', function () {
-  it('the embedded S3 counts PutObject, HeadObject, GetObject and ListObjectsV2 through its proxy', async function () {
+  it('the embedded S3 counts PutObject, HeadObject, GetObject and ListObjectsV2', async function () {
     const emu = await startEmulator({ port: 0 });
     const s3 = emu.s3Client();
     try {
@@ -26,6 +26,40 @@ describe('emulator S3 and CLI', function () {
       assert.equal(counts.ListObjectsV2, 1);
       emu.resetStats();
       assert.deepEqual(emu.stats().s3, {});
+    } finally {
+      s3.destroy();
+      await emu.close();
+    }
+  });
+
+  it('an object being uploaded is invisible to List, Head and Get until it is complete, then whole', async function () {
+    const { Readable } = require('node:stream');
+    const emu = await startEmulator({ port: 0 });
+    const s3 = emu.s3Client();
+    const chunk = Buffer.alloc(256 * 1024, 0x62);
+    let sent = 0;
+    let reads = 0;
+    const probe = async () => {
+      const list = await s3.send(new ListObjectsV2Command({ Bucket: 'sagemaker-emulator', Prefix: 'atomic/' }));
+      assert.equal(list.KeyCount, 0, 'listed while uploading');
+      await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'atomic/x' })), (e) => e.name === 'NotFound');
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'atomic/x' })), (e) => e.name === 'NoSuchKey');
+      reads++;
+    };
+    // Each chunk is produced only after a round of reads saw nothing.
+    const body = new Readable({
+      async read() {
+        if (sent === 16) return this.push(null);
+        await probe();
+        sent++;
+        this.push(chunk);
+      },
+    });
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'atomic/x', Body: body, ContentLength: chunk.length * 16 }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'atomic/x' }));
+      assert.equal((await got.Body.transformToByteArray()).length, chunk.length * 16);
+      assert.equal(reads, 16);
     } finally {
       s3.destroy();
       await emu.close();

@@ -1,5 +1,5 @@
 'use strict';
-// sagemaker-invoke-async against the emulator and its S3 (s3rver), over real HTTP.
+// sagemaker-invoke-async against the emulator and its S3, over real HTTP.
 const assert = require('node:assert/strict');
 const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = require('@aws-sdk/client-s3');
 const { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');

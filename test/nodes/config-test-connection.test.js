@@ -109,11 +109,17 @@ describe('sagemaker-config Test connection route', function () {
     assert.equal(r.arn, 'arn:aws:sts::123456789012:assumed-role/Tester/editor-test');
   });
 
-  it('substitutes ${ENV} in the form settings as a deploy would', async function () {
-    await helper.load(configNode, []);
+  it('uses the deployed node’s ${ENV} values for fields the form leaves as deployed, and never expands a posted ${…}', async function () {
     process.env.SMR_TEST_EMULATOR_URL = emu.url;
-    const r = await post('x', { settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    assert.equal(r.ok, true, r.error);
+    await helper.load(configNode, [
+      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: '${SMR_TEST_EMULATOR_URL}' },
+    ], { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+    const same = await post('c1', { settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }), credentials: { accessKeyId: KEY_ID, secretAccessKey: '__PWRD__' } });
+    assert.equal(same.ok, true, same.error);
+    emu.resetStats();
+    const other = await post('x', { settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    assert.deepEqual(other, { ok: false, error: 'Endpoint URL holds ${…}: environment variables are substituted only in the deployed node; deploy first, then test' });
+    assert.equal(emu.stats().requests.GetCallerIdentity ?? 0, 0);
   });
 
   it('reports invalid settings without calling the service', async function () {
@@ -132,7 +138,8 @@ describe('sagemaker-config Test connection route', function () {
 
   it('reports an unknown profile by name', async function () {
     await helper.load(configNode, []);
-    const r = await post('x', { settings: form({ credentialType: 'profile', profile: 'ghost' }) });
+    // No endpoint URL: the host's own credentials go only to AWS or a deployed node's endpoint.
+    const r = await post('x', { settings: form({ credentialType: 'profile', profile: 'ghost', endpoint: '' }) });
     assert.equal(r.ok, false);
     assert.match(r.error, /ghost/);
   });

@@ -150,11 +150,27 @@ describe('sagemaker-config node', function () {
   });
 
   it('keys mode sends the session token', async function () {
-    // The emulator rejects a token it did not issue: the point is that the token is on the wire.
-    await helper.load(configNode, keysFlow({ maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: TOKEN } });
-    await invokeEcho(helper.getNode('c1')).catch(() => {});
-    assert.equal(lastInvoke(emu).headers['x-amz-security-token'], TOKEN);
-    assert.doesNotMatch(logText(), new RegExp(TOKEN));
+    // The emulator refuses (and records nothing of) a token it did not issue, so a bare server
+    // on 127.0.0.1 captures what the node puts on the wire.
+    const http = require('node:http');
+    const seen = [];
+    const capture = http.createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+    });
+    await new Promise((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${capture.address().port}`;
+      await helper.load(configNode, keysFlow({ maxAttempts: '1', endpoint }), { c1: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: TOKEN } });
+      await invokeEcho(helper.getNode('c1'));
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]['x-amz-security-token'], TOKEN);
+      assert.doesNotMatch(logText(), new RegExp(TOKEN));
+    } finally {
+      capture.closeAllConnections();
+      await new Promise((resolve) => capture.close(resolve));
+    }
   });
 
   it('profile mode reads a temporary shared credentials file, region from the profile', async function () {

@@ -1,7 +1,9 @@
 'use strict';
 // What a Flow Library user gets: `npm pack` holds what Node-RED needs (and nothing of the
 // sources or tests), and the tarball installed into a fresh userDir loads all four nodes in a
-// Node-RED started from code (the one named by NODE_RED_PACKAGE, so this runs on 4 and 5).
+// Node-RED started from code (the one named by NODE_RED_PACKAGE, so this runs on 4 and 5). The
+// installed tree is measured (the README's footprint figure, `npm run footprint`) and checked for
+// packages that must never reach users.
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,6 +12,7 @@ const path = require('node:path');
 const { promisify } = require('node:util');
 
 const run = promisify(execFile);
+const { measureTree, bannedIn, summary } = require('../../scripts/footprint');
 const root = path.join(__dirname, '..', '..');
 const pkg = require('../../package.json');
 const TYPES = ['sagemaker-config', 'sagemaker-invoke', 'sagemaker-stream', 'sagemaker-invoke-async'];
@@ -50,6 +53,7 @@ describe('npm package (pack, install into a fresh userDir, load in Node-RED)', f
   this.timeout(180000);
   let tmp;
   let packed;
+  let installedTree;
 
   before(async function () {
     if (!built()) {
@@ -107,7 +111,8 @@ describe('npm package (pack, install into a fresh userDir, load in Node-RED)', f
     } catch {
       await runNpm([...args, '--prefer-offline'], userDir);
     }
-    const installed = path.join(userDir, 'node_modules', pkg.name);
+    installedTree = path.join(userDir, 'node_modules');
+    const installed = path.join(installedTree, pkg.name);
     assert.ok(fs.existsSync(path.join(installed, 'package.json')), 'npm install did not install the package');
     assert.ok(!fs.lstatSync(installed).isSymbolicLink(), 'the package was linked, not installed from the tarball');
 
@@ -124,5 +129,16 @@ describe('npm package (pack, install into a fresh userDir, load in Node-RED)', f
       assert.equal(types[type].enabled, true, `${type} is disabled`);
       assert.equal(types[type].constructor, true, `${type} registered no constructor`);
     }
+  });
+
+  it('installs lean: no s3rver, busboy < 1, dicer or fast-xml-parser < 4; at most 26 MB on disk, 15 MiB of file contents and 6 declared dependencies', function () {
+    assert.ok(installedTree, 'the install test did not run');
+    const m = measureTree(installedTree);
+    console.log(`      ${summary(pkg, m)}`);
+    assert.deepEqual(bannedIn(m.packages), []);
+    assert.ok(m.packages.some((p) => p.name === '@aws-sdk/client-sagemaker-runtime'), 'the measured tree lacks the SDK: not a real install');
+    assert.ok(m.disk <= 26e6, `${(m.disk / 1e6).toFixed(1)} MB on disk`);
+    assert.ok(m.contents <= 15 * 1024 * 1024, `${(m.contents / 1024 / 1024).toFixed(1)} MiB of file contents`);
+    assert.ok(Object.keys(pkg.dependencies).length <= 6, `${Object.keys(pkg.dependencies).length} declared dependencies`);
   });
 });

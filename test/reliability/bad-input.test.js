@@ -234,16 +234,24 @@ const CASES = [
 
   // --- sagemaker-config (seen through an invoke node) ------------------------------------------------
   { kind: 'invoke', name: 'config: malformed region', config: { region: 'not a region!' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Region "not a region!" is not a region name such as us-east-1`, perMessage: false },
-  { kind: 'invoke', name: 'config: ftp:// endpoint URL', config: { endpoint: 'ftp://127.0.0.1/x' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name or password: ftp://127.0.0.1/x`, perMessage: false },
+  { kind: 'invoke', name: 'config: ftp:// endpoint URL', config: { endpoint: 'ftp://127.0.0.1/x' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: ftp://127.0.0.1/x`, perMessage: false },
   {
     kind: 'invoke',
     name: 'config: endpoint URL with a password (not echoed)',
     config: { endpoint: 'http://user:hunter2-secret@127.0.0.1:1/' },
     msg: () => ({ payload: 'x' }),
-    expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name or password: (hidden)`,
+    expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: http://***@127.0.0.1:1`,
     perMessage: false,
   },
-  { kind: 'invoke', name: 'config: S3 endpoint that is not a URL', config: { s3Endpoint: 'not a url' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}S3 endpoint URL must be an http:// or https:// URL without user name or password: not a url`, perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'config: endpoint URL with an API key in the query and a fragment (not echoed)',
+    config: { endpoint: 'https://127.0.0.1:1/base?apikey=Qu3ry-S3cret#Fr4g-S3cret' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: https://127.0.0.1:1/base?***#***`,
+    perMessage: false,
+  },
+  { kind: 'invoke', name: 'config: S3 endpoint that is not a URL', config: { s3Endpoint: 'not a url' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}S3 endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: not a url`, perMessage: false },
   { kind: 'invoke', name: 'config: keys mode with no keys', creds: {}, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`, perMessage: false },
   { kind: 'invoke', name: 'config: keys mode with no secret', creds: { accessKeyId: 'AKIDONLY' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`, perMessage: false },
   { kind: 'invoke', name: 'config: profile mode with no profile name', config: { credentialType: 'profile' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "profile" needs a profile name`, perMessage: false },

@@ -260,3 +260,267 @@ describe('reliability: emulator fuzz', function () {
     }
   });
 });
+
+// Emulator hardening (issue 14): the S3 side checks SigV4 like the runtime side and keeps keys
+// inside its folder; unauthenticated traffic leaves no trace in memory; slow clients are dropped
+// while a stream that keeps sending is not; stream-reset delivers exactly its N parts.
+describe('reliability: emulator hardening', function () {
+  this.timeout(120000);
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const { PutObjectCommand, GetObjectCommand, ListObjectsV2Command, DeleteObjectCommand } = require('@aws-sdk/client-s3');
+  const { InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
+  const BUCKET = 'sagemaker-emulator';
+  const TIMEOUTS = { headersMs: 500, requestMs: 1000, idleMs: 2000, keepAliveMs: 500 };
+  let parent;
+  let storage;
+  let emu;
+  let s3Port;
+  let s3;
+  const figures = {};
+  const count = (k) => (figures[k] = (figures[k] || 0) + 1);
+
+  const s3Signer = (secret = 'test', accessKeyId = 'test') =>
+    new SignatureV4({ service: 's3', region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: secret }, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const sha256hex = (b) => crypto.createHash('sha256').update(b).digest('hex');
+  /** A SigV4-signed S3 request as the SDK would build it; `payloadHash` defaults to the body's hash. */
+  async function signedS3(method, rawPath, body = '', { secret, accessKeyId, payloadHash } = {}) {
+    const headers = { host: `127.0.0.1:${s3Port}`, 'x-amz-content-sha256': payloadHash ?? sha256hex(body) };
+    if (method === 'PUT') headers['content-length'] = String(Buffer.byteLength(body));
+    const signed = await s3Signer(secret, accessKeyId).sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: s3Port, path: rawPath, query: {}, headers, body });
+    return signed.headers;
+  }
+  /** Every file under `dir`, relative. */
+  const filesUnder = (dir) => fs.readdirSync(dir, { recursive: true }).map(String).sort();
+
+  before(async function () {
+    parent = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-harden-'));
+    storage = path.join(parent, 'store');
+    fs.mkdirSync(storage);
+    emu = await startEmulator({
+      port: 0,
+      s3: { directory: storage },
+      timeouts: TIMEOUTS,
+      endpoints: {
+        'long-stream': { model: 'text-generator', textGenerator: { tokens: 30, delayMs: 100 } },
+        ...Object.fromEntries([1, 2, 3, 5].map((n) => [`reset-${n}`, { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-reset', afterParts: n }] }])),
+      },
+    });
+    s3Port = Number(new URL(emu.s3Url).port);
+    s3 = emu.s3Client();
+  });
+  after(async function () {
+    console.log(`      emulator hardening: ${Object.entries(figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    s3?.destroy();
+    await emu?.close();
+    if (parent) fs.rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('anonymous and badly signed S3 calls get 403 in S3 XML and neither store, read nor count anything', async function () {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'secret.txt', Body: 'top secret' }));
+    emu.resetStats();
+    const key = '/sagemaker-emulator/anon.txt';
+    const cases = [
+      ['PUT without Authorization', { method: 'PUT', path: key, headers: {}, body: 'anon' }, 'AccessDenied'],
+      ['GET without Authorization', { method: 'GET', path: '/sagemaker-emulator/secret.txt', headers: {} }, 'AccessDenied'],
+      ['list without Authorization', { method: 'GET', path: '/sagemaker-emulator?list-type=2', headers: {} }, 'AccessDenied'],
+      ['DELETE without Authorization', { method: 'DELETE', path: '/sagemaker-emulator/secret.txt', headers: {} }, 'AccessDenied'],
+      ['PUT signed with a wrong secret', { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { secret: 'wrong' }), body: 'anon' }, 'SignatureDoesNotMatch'],
+      ['GET signed with a wrong secret', { method: 'GET', path: '/sagemaker-emulator/secret.txt', headers: await signedS3('GET', '/sagemaker-emulator/secret.txt', '', { secret: 'wrong' }) }, 'SignatureDoesNotMatch'],
+      ['PUT with an unknown access key', { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { accessKeyId: 'nobody' }), body: 'anon' }, 'InvalidAccessKeyId'],
+      ['PUT with a garbled Authorization', { method: 'PUT', path: key, headers: { authorization: 'AWS4-HMAC-SHA256 nonsense', 'x-amz-date': '20260101T000000Z' }, body: 'anon' }, 'AuthorizationHeaderMalformed'],
+    ];
+    for (const [what, req, code] of cases) {
+      const r = await request(s3Port, req);
+      assert.ok(r.status === 403 || (code === 'AuthorizationHeaderMalformed' && r.status === 400), `${what}: ${r.status}`);
+      assert.match(r.headers['content-type'], /xml/, what);
+      assert.match(r.body, new RegExp(`<Code>${code}</Code>`), `${what}: ${r.body}`);
+      assert.doesNotMatch(r.body, /top secret/, what);
+      count('refused S3 calls');
+    }
+    // A signed payload hash that does not match the body is refused (S3: 400 XAmzContentSHA256Mismatch).
+    const tampered = await request(s3Port, { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'good'), body: 'evil' });
+    assert.equal(tampered.status, 400);
+    assert.match(tampered.body, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+    assert.deepEqual(emu.stats().s3, { PutObject: 1 }, 'only the authenticated (tampered) PUT is counted');
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    assert.deepEqual(list.Contents.map((o) => o.Key), ['secret.txt']);
+    // UNSIGNED-PAYLOAD is accepted as on S3 (the signature covers the headers, not the body).
+    const unsigned = await request(s3Port, { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'later', { payloadHash: 'UNSIGNED-PAYLOAD' }), body: 'later' });
+    assert.equal(unsigned.status, 200);
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'anon.txt' }));
+  });
+
+  it('unsigned and badly signed SQS and SNS calls get 403, are not counted, and an unsigned 6 MiB body is not kept', async function () {
+    const sqsPort = Number(new URL(emu.sqsUrl).port);
+    emu.resetStats();
+    const before = emu.stats().requests;
+    const sqsCall = { method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.CreateQueue' }, body: '{"QueueName":"anon"}' };
+    const snsCall = { method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=CreateTopic&Name=anon' };
+    const garbled = { authorization: 'AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00', 'x-amz-date': '20260101T000000Z' };
+    for (const [what, req] of [
+      ['SQS without Authorization', sqsCall],
+      ['SNS without Authorization', snsCall],
+      ['SQS with an unknown key', { ...sqsCall, headers: { ...sqsCall.headers, ...garbled } }],
+      ['SQS with 6 MiB and no Authorization', { ...sqsCall, body: Buffer.alloc(6 * 1024 * 1024, 'a') }],
+    ]) {
+      const r = await request(sqsPort, req).catch((err) => ({ status: 0, body: String(err) }));
+      // A refused request may be answered before its body is read, or the socket closed under it.
+      assert.ok(r.status === 403 || r.status === 400 || r.status === 0, `${what}: ${r.status} ${r.body}`);
+      assert.doesNotMatch(r.body, /QueueUrl|TopicArn/, what);
+      count('refused SQS/SNS calls');
+    }
+    assert.deepEqual(emu.stats().requests, before, 'refused calls are not counted');
+  });
+
+  it('the runtime side refuses a body swapped under UNSIGNED-PAYLOAD (SageMaker hashes the body it gets)', async function () {
+    const signer = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+    const port = Number(new URL(emu.url).port);
+    const p = '/endpoints/echo/invocations';
+    const signed = await signer.sign({
+      method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: p, query: {},
+      headers: { host: `127.0.0.1:${port}`, 'content-type': 'text/plain', 'content-length': '4', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      body: 'good',
+    });
+    const r = await request(port, { path: p, headers: signed.headers, body: 'evil' });
+    assert.equal(r.status, 403);
+    assert.equal(r.headers['x-amzn-errortype'], 'InvalidSignatureException');
+  });
+
+  it('traversal keys in every encoding stay inside the storage folder, round-trip intact and delete only themselves', async function () {
+    const before = filesUnder(parent);
+    const keys = ['../../escape.txt', '..\\..\\escape.txt', '%2e%2e/%2e%2e/escape.txt', '..%2F..%2Fescape.txt', '%252e%252e%252fescape.txt', '/abs/escape.txt', '....//escape.txt', 'a/../../../escape.txt', '\u0000nul.txt', 'ünï/çødé/€.txt', 'x'.repeat(1000)];
+    for (const [i, Key] of keys.entries()) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: `body ${i}` }));
+    }
+    // Raw paths a client could send without encoding: `..` segments, encoded slashes and dots, backslashes.
+    const rawPaths = ['/sagemaker-emulator/../../raw-escape.txt', '/sagemaker-emulator/..%2F..%2Fraw-escape.txt', '/sagemaker-emulator/%2E%2E%2F%2E%2E%2Fraw-escape.txt', '/sagemaker-emulator/..%5C..%5Craw-escape.txt', '/sagemaker-emulator%2F..%2F..%2Fraw-escape.txt', '/..%2Fraw-escape.txt/x'];
+    for (const p of rawPaths) {
+      const r = await request(s3Port, { method: 'PUT', path: p, headers: await signedS3('PUT', p, 'raw'), body: 'raw' });
+      assert.ok([200, 400, 404].includes(r.status), `${p}: ${r.status} ${r.body}`);
+      count('traversal paths');
+    }
+    // Nothing new beside the storage folder, and inside it only hashed names.
+    assert.deepEqual(filesUnder(parent).filter((f) => !f.startsWith('store')), before.filter((f) => !f.startsWith('store')));
+    for (const f of filesUnder(storage)) assert.match(f, /^(\.tmp|\.uploads|sagemaker-emulator(\/[0-9a-f]{64}\.(json|[0-9a-f]{16}))?)$/, f);
+    for (const [i, Key] of keys.entries()) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+      assert.equal(await got.Body.transformToString(), `body ${i}`, JSON.stringify(Key));
+      count('traversal keys');
+    }
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    for (const Key of keys) assert.ok(listed.Contents.some((o) => o.Key === Key), `listed ${JSON.stringify(Key)}`);
+    for (const Key of keys) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    for (const Key of keys) assert.ok(!(left.Contents || []).some((o) => o.Key === Key), `deleted ${JSON.stringify(Key)}`);
+    assert.deepEqual(filesUnder(parent).filter((f) => !f.startsWith('store')), before.filter((f) => !f.startsWith('store')));
+  });
+
+  it('100 unauthenticated 6 MiB bodies: refused, not recorded or counted, RSS grows under 50 MB', async function () {
+    const port = Number(new URL(emu.url).port);
+    const body = Buffer.alloc(6 * 1024 * 1024, 0x61);
+    const stats0 = emu.stats();
+    const received0 = emu.received().length;
+    // What is retained, not the garbage of 100 refused bodies awaiting collection.
+    require('node:v8').setFlagsFromString('--expose-gc');
+    const gc = require('node:vm').runInNewContext('gc');
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    for (let i = 0; i < 100; i++) {
+      const p = `/endpoints/unauth-${i}/invocations`;
+      let headers = { 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
+      if (i % 3 === 1) headers.authorization = `AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
+      if (i % 3 === 2) {
+        const signer = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' }, sha256: Sha256 });
+        headers = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: p, query: {}, headers: { host: `127.0.0.1:${port}`, ...headers }, body })).headers;
+      }
+      const r = await request(port, { path: p, headers, body });
+      assert.equal(r.status, 403, `body ${i}: ${r.status}`);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      count('unauthenticated 6 MiB bodies');
+    }
+    const stats1 = emu.stats();
+    assert.deepEqual(stats1.requests, stats0.requests, 'nothing counted');
+    assert.deepEqual(stats1.byEndpoint, stats0.byEndpoint, 'no endpoint names kept');
+    assert.equal(emu.received().length, received0, 'nothing recorded');
+    gc();
+    const growth = (process.memoryUsage().rss - rss0) / 1e6;
+    console.log(`      RSS ${(rss0 / 1e6).toFixed(0)} MB → ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after 100 unauthenticated 6 MiB bodies (peak ${(peak / 1e6).toFixed(0)} MB)`);
+    assert.ok(growth < 50, `RSS grew ${growth.toFixed(1)} MB`);
+  });
+
+  /** Opens a connection that trickles bytes (headers or body) until the server closes it. */
+  function slowClient(port, head, trickle) {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let timer;
+      const bound = setTimeout(() => finish('still open'), 15000);
+      function finish(how) {
+        clearInterval(timer);
+        clearTimeout(bound);
+        socket.destroy();
+        resolve(how);
+      }
+      socket.on('connect', () => {
+        socket.write(head);
+        timer = setInterval(() => socket.write(trickle), 100);
+      });
+      socket.on('data', () => {});
+      socket.on('close', () => finish('closed by the server'));
+      socket.on('error', () => finish('closed by the server'));
+    });
+  }
+
+  it('slow-header, slow-body and idle keep-alive clients are closed by the server, on the runtime and the S3 side', async function () {
+    const port = Number(new URL(emu.url).port);
+    const jobs = [];
+    for (const p of [port, s3Port]) {
+      for (let i = 0; i < 5; i++) {
+        jobs.push(slowClient(p, 'POST /endpoints/echo/invocations HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n'));
+        jobs.push(slowClient(p, 'PUT /sagemaker-emulator/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n', 'a'));
+      }
+      // A kept-alive connection that then says nothing.
+      jobs.push(slowClient(p, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n', ''));
+    }
+    const outcomes = await Promise.all(jobs);
+    assert.deepEqual([...new Set(outcomes)], ['closed by the server']);
+    count('slow clients closed');
+  });
+
+  it('a stream that keeps sending for longer than the request and idle timeouts is not cut', async function () {
+    const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    try {
+      const out = await c.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'long-stream', Body: 'go' }));
+      let parts = 0;
+      for await (const e of out.Body) if (e.PayloadPart) parts++;
+      assert.equal(parts, 30);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('stream-reset with afterParts N delivers exactly N complete parts, then the connection breaks', async function () {
+    const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    try {
+      for (const n of [1, 2, 3, 5]) {
+        for (let round = 0; round < 10; round++) {
+          let parts = 0;
+          let failed = false;
+          try {
+            const out = await c.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: `reset-${n}`, Body: `round ${round}` }));
+            for await (const e of out.Body) if (e.PayloadPart) parts++;
+          } catch {
+            failed = true;
+          }
+          assert.ok(failed, `reset-${n}: the stream ended without an error`);
+          assert.equal(parts, n, `reset-${n} round ${round}`);
+          count('stream resets');
+        }
+      }
+    } finally {
+      c.destroy();
+    }
+  });
+});

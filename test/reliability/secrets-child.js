@@ -2,7 +2,8 @@
 // Child process of secrets.test.js: the emulator (with distinctive key pairs) and a real
 // Node-RED started from code (userDir with this package installed as a link, a
 // credentialSecret, adminAuth, every log line captured). Node-RED is one runtime per process,
-// and mocha's belongs to the test helper. Options arrive as JSON in argv[2]; IPC: 'ready',
+// and mocha's belongs to the test helper (test/security uses it too). Options arrive as JSON in
+// argv[2] (adminAuth optional; emulatorUrlEnv: a variable to set to the emulator's URL); IPC: 'ready',
 // then { type: 'collect' } → { logs, sessionTokens, stats }; disconnect = stop.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -26,6 +27,8 @@ async function main() {
       'gen-error': { model: 'text-generator', faults: [{ kind: 'stream-error', afterParts: 2 }] },
     },
   });
+  // For config nodes that read the emulator's address as ${NAME}, as the examples do.
+  if (opts.emulatorUrlEnv) process.env[opts.emulatorUrlEnv] = emu.url;
   // The package as an installed module of the userDir (what `npm install <path>` makes).
   const { userDir } = opts;
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });

@@ -98,7 +98,7 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     return JSON.parse(r.text).access_token;
   }
 
-  it('POST /sagemaker-config/:id/test answers 401 without a token and for a read-only user (Node-RED needsPermission), and works with an admin token', async function () {
+  it('POST /sagemaker-config/:id/test and /endpoints answer 401 without a token and for a read-only user (Node-RED needsPermission), and work with an admin token', async function () {
     const route = `${ready.url}sagemaker-config/new-node/test`;
     const body = { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: ready.emulatorUrl }, credentials: KEYS };
     const anonymous = await request(route, { method: 'POST', body });
@@ -110,13 +110,16 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const result = JSON.parse(admin.text);
     assert.equal(result.ok, true, admin.text);
     collected.texts['test route (ok)'] = admin.text;
-    // The endpoint list route needs read permission only.
+    // The endpoint list route sends signed requests too: same permission (issue 12).
     const listRoute = `${ready.url}sagemaker-config/new-node/endpoints`;
     const listAnonymous = await request(listRoute, { method: 'POST', body });
     assert.equal(listAnonymous.status, 401);
     const listViewer = await request(listRoute, { method: 'POST', body, token: await token('viewer', 'read') });
-    assert.equal(listViewer.status, 200, listViewer.text);
-    collected.texts['endpoints route'] = listViewer.text;
+    assert.equal(listViewer.status, 401, listViewer.text);
+    const listAdmin = await request(listRoute, { method: 'POST', body, token: await token() });
+    assert.equal(listAdmin.status, 200, listAdmin.text);
+    assert.equal(JSON.parse(listAdmin.text).ok, true, listAdmin.text);
+    collected.texts['endpoints route'] = listAdmin.text;
     const flows = await request(`${ready.url}flows`);
     assert.equal(flows.status, 401, 'the admin API itself is protected too');
     console.log(`      admin routes: /test no token ${anonymous.status}, read-only ${viewer.status}, admin ${admin.status} (${result.arn}); /endpoints no token ${listAnonymous.status}, read-only ${listViewer.status}`);

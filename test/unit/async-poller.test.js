@@ -83,7 +83,7 @@ describe('async-poller', function () {
     assert.equal(s3.calls.length, 4);
     assert.equal(outcomes.length, 51);
     assert.equal(outcomes.filter(([, o]) => o.type === 'output').length, 50);
-    assert.deepEqual(outcomes.find(([id]) => id === 'j001')[1], { type: 'failure', bucket: 'out-bucket', key: 'async-failures/ep/j001-error.out', size: 3, polls: 2 });
+    assert.deepEqual(outcomes.find(([id]) => id === 'j001')[1], { type: 'failure', bucket: 'out-bucket', key: 'async-failures/ep/j001-error.out', size: 3, polls: 2, reads: 0 });
     assert.equal(p.size, 49);
     p.stop();
     assert.equal(clock.timers.size, 0);
@@ -185,5 +185,130 @@ describe('async-poller', function () {
     await clock.advance(1000);
     assert.deepEqual(s3.calls.map((c) => c.prefix).sort(), ['async-output/ep/', 'other/']);
     p.stop();
+  });
+  describe('reading listed objects', function () {
+    // A read that fails until `okAt` (ms on the fake clock; Infinity = never).
+    function reader(clock, okAt = Infinity) {
+      const reads = [];
+      return {
+        reads,
+        async read({ job, found }) {
+          reads.push({ at: clock.now(), id: job.id, key: found.key });
+          if (clock.now() >= okAt) return `data of ${found.key}`;
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        },
+      };
+    }
+
+    it('hands the read data over with the outcome', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const r = reader(clock, 0);
+      const outcomes = [];
+      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+      p.add(job('a'));
+      s3.put('out-bucket', 'async-output/ep/a.out', 5);
+      await clock.advance(1000);
+      assert.deepEqual(outcomes, [{ type: 'output', bucket: 'out-bucket', key: 'async-output/ep/a.out', size: 5, polls: 1, reads: 1, data: 'data of async-output/ep/a.out' }]);
+      assert.equal(p.size, 0);
+      assert.equal(clock.timers.size, 0);
+    });
+
+    it('an unreadable object is retried with backoff, without listing again, and ends once as "unreadable" at maxWait', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const r = reader(clock);
+      const outcomes = [];
+      const readErrors = [];
+      const p = new AsyncPoller({
+        pollIntervalMs: 1000, maxPollIntervalMs: 8000, backoffFactor: 2, list: s3.list, read: r.read, timers: clock,
+        onOutcome: (j, o) => outcomes.push(o), onReadError: (e, j, f, n) => readErrors.push(n),
+      });
+      p.add(job('a', { maxWaitMs: 60_000 }));
+      s3.put('out-bucket', 'async-output/ep/a.out', 5);
+      await clock.advance(1000); // listed and first read at +1 s
+      const listsAfterFound = s3.calls.length;
+      await clock.advance(120_000);
+      assert.equal(s3.calls.length, listsAfterFound, 'no listing while the object is being read');
+      // Reads at +1, then 1, 2, 4, 8, 8, … s apart, the last one at the deadline (+60 s).
+      assert.deepEqual(r.reads.map((x) => (x.at - 1_000_000) / 1000), [1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 60]);
+      assert.equal(outcomes.length, 1);
+      const o = outcomes[0];
+      assert.equal(o.type, 'unreadable');
+      assert.equal(o.found, 'output');
+      assert.equal(o.key, 'async-output/ep/a.out');
+      assert.equal(o.reads, 11);
+      assert.equal(o.error.name, 'AccessDenied');
+      assert.deepEqual(readErrors, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.equal(p.size, 0);
+      assert.equal(clock.timers.size, 0);
+    });
+
+    it('a read that starts failing after the deadline gets one attempt, then "unreadable" — never a loop', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const r = reader(clock);
+      const outcomes = [];
+      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+      p.add(job('a', { maxWaitMs: 2500 }));
+      await clock.advance(2400);
+      s3.put('out-bucket', 'async-output/ep/a.out', 5); // lands just before the deadline check
+      await clock.advance(60_000);
+      assert.deepEqual(outcomes, ['unreadable']);
+      assert.equal(r.reads.length, 1);
+    });
+
+    it('a read that recovers before maxWait delivers the output', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const r = reader(clock, 1_000_000 + 5000);
+      const outcomes = [];
+      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+      p.add(job('a'));
+      s3.put('out-bucket', 'async-failures/ep/a-error.out', 9);
+      await clock.advance(10_000);
+      assert.equal(outcomes.length, 1);
+      assert.equal(outcomes[0].type, 'failure');
+      assert.equal(outcomes[0].reads, 5);
+      assert.equal(outcomes[0].data, 'data of async-failures/ep/a-error.out');
+    });
+
+    it('100 unreadable jobs for 10 minutes: S3 requests stay bounded by the backoff', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const r = reader(clock);
+      const outcomes = [];
+      const p = new AsyncPoller({ pollIntervalMs: 2000, maxPollIntervalMs: 30000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+      for (let i = 0; i < 100; i++) {
+        p.add(job(`j${i}`, { maxWaitMs: 600_000 }));
+        s3.put('out-bucket', `async-output/ep/j${i}.out`, 1);
+      }
+      await clock.advance(700_000);
+      assert.equal(outcomes.length, 100);
+      assert.ok(outcomes.every((t) => t === 'unreadable'));
+      // 2, 3, 4.5, … 30 s apart: 27 reads per job in 600 s; lists only in the first round.
+      assert.ok(r.reads.length <= 100 * 30, `${r.reads.length} reads`);
+      assert.equal(s3.calls.length, 2);
+      p.stop();
+    });
+
+    it('stop() during a read: no outcome afterwards', async function () {
+      const s3 = fakeS3();
+      const clock = fakeClock();
+      const outcomes = [];
+      let release;
+      const p = new AsyncPoller({
+        pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o),
+        read: () => new Promise((resolve) => { release = resolve; }),
+      });
+      p.add(job('a'));
+      s3.put('out-bucket', 'async-output/ep/a.out', 5);
+      await clock.advance(1000);
+      assert.equal(typeof release, 'function');
+      p.stop();
+      release('late');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(outcomes.length, 0);
+    });
   });
 });

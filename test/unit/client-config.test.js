@@ -3,7 +3,6 @@ const assert = require('node:assert/strict');
 const {
   parseSettings,
   defaultSessionName,
-  substituteEnv,
   stsEndpointFor,
   httpHandlerOptions,
   runtimeClientOptions,
@@ -136,10 +135,14 @@ describe('client-config: parseSettings', function () {
     assert.equal(sqsTimeoutMs({ timeoutMs: 70000 }), 70000);
   });
 
-  it('rejects URLs with a user name or password without echoing them', function () {
+  it('rejects URLs with a user name, password, query or fragment, echoing them without those parts', function () {
     const p = bad({ endpoint: 'http://user:hunter2@127.0.0.1:9080' });
     assert.equal(p.code, 'endpoint');
-    assert.doesNotMatch(p.message, /hunter2/);
+    assert.doesNotMatch(p.message, /hunter2|user:/);
+    assert.match(p.message, /: http:\/\/\*\*\*@127\.0\.0\.1:9080$/);
+    const q = bad({ endpoint: 'https://h.example/base?apikey=K3y-In-Query#frag-S3cret' });
+    assert.doesNotMatch(q.message, /K3y|S3cret|apikey/);
+    assert.match(q.message, /: https:\/\/h\.example\/base\?\*\*\*#\*\*\*$/);
   });
 
   it('timeout: seconds, fractional ≥ 0.1, ≤ 3600; blank = 70', function () {
@@ -171,12 +174,6 @@ describe('client-config: helpers', function () {
     assert.equal(defaultSessionName('x'.repeat(100)).length, 64);
   });
 
-  it('substituteEnv replaces ${NAME} and unset variables with ""', function () {
-    assert.equal(substituteEnv('${R}', { R: 'eu-west-1' }), 'eu-west-1');
-    assert.equal(substituteEnv('http://${H}:9080', { H: 'h' }), 'http://h:9080');
-    assert.equal(substituteEnv('${NOPE}', {}), '');
-    assert.equal(substituteEnv(true, {}), true);
-  });
 
   it('stsEndpointFor: SDK env vars win, a non-AWS custom endpoint serves STS, an AWS host does not', function () {
     assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, {}), 'http://127.0.0.1:9080');
