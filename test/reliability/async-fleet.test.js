@@ -232,7 +232,7 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     const byB = records(B).filter((r) => r.kind.startsWith('shared')).length;
     console.log(
       `      600 jobs: A ${atKill} delivered before the kill, ${repeatsA} repeated after it (flagged); shared queue split B ${byB} / C ${SHARED - byB}; ` +
-        `S3 List 0, GetObject ${emu.stats().s3.GetObject ?? 0}`,
+        `S3 List 0, GetObject ${emu.stats().s3.GetObject ?? 0}; SQS ReceiveMessage ${emu.stats().requests.ReceiveMessage}, DeleteMessage ${emu.stats().requests.DeleteMessage}`,
     );
   });
 });
