@@ -277,15 +277,21 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
     assert.ok(ra.every((m) => m.sagemaker.inferenceId.startsWith('a-') && 'a' in m.payload));
     assert.ok(rb.every((m) => m.sagemaker.inferenceId.startsWith('b-') && 'b' in m.payload));
     await untilEmpty(url);
+    // Counted on the node's own SQS client: what it sends after the close resolved.
+    const sent = [];
+    helper.getNode('c1').sqsClient().middlewareStack.add((next, context) => (args) => {
+      sent.push(context.commandName);
+      return next(args);
+    }, { step: 'initialize', name: 'testCountSends' });
     await helper.unload();
-    const after = emu.stats().requests.ReceiveMessage;
+    const atClose = sent.length;
     await sleep(200);
-    assert.equal(emu.stats().requests.ReceiveMessage, after, 'no receive after close');
+    assert.equal(sent.length, atClose, 'no request after close');
   });
 
   it('rejects an explicit InferenceId without the node\'s prefix, and a second pending job with the same id, before any call', async function () {
     const url = await queue();
-    await load([{ id: 'an', queueUrl: url, inferenceIdPrefix: 'p-', endpointName: 'silent', maxWait: '5' }]);
+    await load([{ id: 'an', queueUrl: url, inferenceIdPrefix: 'p-', endpointName: 'silent', maxWait: '0.3' }]);
     const caught = collect('caught');
     const calls = () => emu.stats().requests.InvokeEndpointAsync ?? 0;
     const before = calls();
@@ -297,6 +303,9 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
     await until(() => caught.length === 2, 'the duplicate error');
     assert.match(caught[1].sagemaker.error.message, /"p-same" is already pending/);
     assert.equal(calls() - before, 1);
+    // The accepted one ends at maxWait (no job is left pending for later tests).
+    await until(() => caught.length === 3, 'the timeout');
+    assert.equal(caught[2].sagemaker.error.name, 'AsyncInferenceTimeout');
   });
 
   it('starts with a red ring and fails each message for a missing Queue URL or a bad prefix', async function () {
