@@ -19,6 +19,12 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
+  // Shipped in every install: white space and syntax are minified to keep the install small
+  // (README, Install: the footprint); names are kept, so stack traces still name functions.
+  esbuildOptions(options: { minifyWhitespace?: boolean; minifySyntax?: boolean }) {
+    options.minifyWhitespace = true;
+    options.minifySyntax = true;
+  },
   // The AWS SDK clients, @smithy/signature-v4 (the SigV4 signer) and @smithy/core (the
   // emulator's event-stream codec) are dependencies, installed by the clients anyway; other
   // @smithy helpers would be bundled.

@@ -1,5 +1,7 @@
 'use strict';
 // sagemaker-invoke-async polling cost and detection delay, 200 jobs pending at once.
+// Also result source `sqs` (notifications through the emulator's SNS → SQS, no S3 listing) in the
+// same run, with the output read from S3 and with the response included in the notification.
 // Node: batched polling (one ListObjectsV2 per output/failure prefix per round) at a fixed
 // interval. Reference, same interval, same emulator, same run: one HeadObject per job per round
 // on the output and the failure location until one exists, then GetObject — the way the
@@ -49,7 +51,19 @@ module.exports = async function asyncBench() {
   // Our own S3 directory, so the moment each output landed is in its description file.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-bench-async-'));
   const configFile = path.join(dir, '..', `${path.basename(dir)}.json`);
-  fs.writeFileSync(configFile, JSON.stringify({ s3: { directory: dir } }));
+  // Endpoints that notify SNS topics (created below; topic ARNs are region + account + name).
+  const topicArn = (name) => `arn:aws:sns:us-east-1:123456789012:${name}`;
+  const notify = { successTopic: topicArn('bench-ok'), errorTopic: topicArn('bench-err') };
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({
+      s3: { directory: dir },
+      endpoints: {
+        'echo-notify': { model: 'echo', async: notify },
+        'echo-notify-inc': { model: 'echo', async: { ...notify, includeInferenceResponseIn: ['SUCCESS_NOTIFICATION_TOPIC'] } },
+      },
+    }),
+  );
   const emu = await startEmulatorProcess(['--config', configFile]);
   const landedAt = (loc) => {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(loc);
@@ -95,6 +109,45 @@ module.exports = async function asyncBench() {
     const nodeLists = nodeCounts.ListObjectsV2Command || 0;
     const delays = [...arrived.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b);
     await helper.unload();
+
+    // ---- the node, result source sqs: output read from S3, then included in the notification ----
+    const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
+    const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
+    const keys = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
+    const sns = new SNSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
+    for (const t of ['bench-ok', 'bench-err']) await sns.send(new CreateTopicCommand({ Name: t }));
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-results' }))).QueueUrl;
+    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+    for (const t of ['bench-ok', 'bench-err']) {
+      await sns.send(new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    }
+    sqs.destroy();
+    sns.destroy();
+    const runSqs = async (endpointName) => {
+      const sqsFlow = [
+        { id: 'f1', type: 'tab' },
+        { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
+        {
+          id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName, endpointNameType: 'str',
+          resultSource: 'sqs', queueUrl, wires: [[], ['out']],
+        },
+        { id: 'out', z: 'f1', type: 'helper' },
+      ];
+      await helper.load([configNode, asyncNode], sqsFlow, { c1: keys });
+      unspyNodes(red, ['an']);
+      const counts = countReads(helper.getNode('c1').s3Client());
+      const got = new Map();
+      helper.getNode('out').on('input', (m) => got.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
+      for (let i = 0; i < JOBS; i++) {
+        helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
+      }
+      while (got.size < JOBS) await sleep(20);
+      await helper.unload();
+      return { reads: counts.total, lists: counts.ListObjectsV2Command || 0, delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b) };
+    };
+    const viaS3 = await runSqs('echo-notify');
+    const included = await runSqs('echo-notify-inc');
 
     // ---- reference: per-job HeadObject polling at the same interval ----
     const sm = new (require('@aws-sdk/client-sagemaker-runtime').SageMakerRuntimeClient)({
@@ -150,6 +203,7 @@ module.exports = async function asyncBench() {
 
     const perJobNode = nodeReads / JOBS;
     const perJobRef = refReads / JOBS;
+    const p95 = pct(delays, 0.95);
     return [
       {
         name: `S3 requests per completed job, ${JOBS} pending jobs, ${INTERVAL_MS} ms interval (per-job HeadObject polling ÷ node)`,
@@ -163,12 +217,42 @@ module.exports = async function asyncBench() {
       },
       {
         name: 'detection delay after the output lands, p95 (÷ poll interval)',
-        value: pct(delays, 0.95),
+        value: p95,
         reference: INTERVAL_MS,
         unit: 'ms',
         target: 1,
         better: 'lower',
         extra: `median ${pct(delays, 0.5)} ms, max ${delays[delays.length - 1]} ms`,
+      },
+      {
+        name: `S3 requests per completed job, result source sqs, output read from S3 (÷ S3 polling, same run)`,
+        value: viaS3.reads / JOBS,
+        reference: perJobNode,
+        unit: 'requests/job',
+        target: 1,
+        targetOn: 'value',
+        better: 'lower',
+        extra: `${viaS3.reads} GetObject, ${viaS3.lists} ListObjectsV2`,
+      },
+      {
+        name: `S3 requests per completed job, result source sqs, response included in the notification (÷ S3 polling)`,
+        value: included.reads / JOBS,
+        reference: perJobNode,
+        unit: 'requests/job',
+        target: 0,
+        targetOn: 'value',
+        better: 'lower',
+        extra: `${included.reads} requests`,
+      },
+      {
+        name: 'detection delay after the output lands, p95, result source sqs (÷ S3 polling p95, same run)',
+        value: pct(viaS3.delays, 0.95),
+        reference: p95,
+        unit: 'ms',
+        target: 500,
+        targetOn: 'value',
+        better: 'lower',
+        extra: `median ${pct(viaS3.delays, 0.5)} ms, max ${viaS3.delays[viaS3.delays.length - 1]} ms; included responses: p95 ${pct(included.delays, 0.95)} ms`,
       },
     ];
   } finally {

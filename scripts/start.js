@@ -14,6 +14,7 @@ const http = require('node:http');
 const path = require('node:path');
 
 const { startBroker, brokerEnv } = require('./broker');
+const { setUpFleet } = require('./fleet');
 const { simulate } = require('./simulate');
 
 const root = path.join(__dirname, '..');
@@ -439,6 +440,17 @@ async function startDemo(options = {}) {
     AWS_SESSION_TOKEN: undefined, // a token from the user's shell would not match the demo key
     AWS_PROFILE: undefined,
   };
+  // The topics, queues and subscriptions of the fleet example (its nodes read ${SQS_ENDPOINT_URL},
+  // ${GATEWAY_QUEUE_URL} and ${FLEET_QUEUE_URL}); an emulator without SQS leaves them unset.
+  if (emulator.sqsUrl && typeof emulator.setEndpoint === 'function') {
+    try {
+      Object.assign(env, await setUpFleet(emulator, { region: env.AWS_REGION, credentials: DEMO_KEY }));
+    } catch (err) {
+      await emulator.close().catch(() => {});
+      await closeServer();
+      throw new DemoError(`Setting up the emulator's SQS and SNS failed: ${err.message}`);
+    }
+  }
   // The MQTT broker of the IoT gateway example (its mqtt-broker node reads ${MQTT_BROKER_HOST}/${MQTT_BROKER_PORT}).
   let broker;
   try {
@@ -485,6 +497,7 @@ async function startDemo(options = {}) {
       `Node-RED editor:     ${nodeRed.url}`,
       `SageMaker emulator:  ${emulator.url}  (region ${env.AWS_REGION}, access key test / secret test)`,
       `S3 (emulator):       ${emulator.s3Url}`,
+      ...(env.SQS_ENDPOINT_URL ? [`SQS/SNS (emulator):  ${env.SQS_ENDPOINT_URL}  (queues \${GATEWAY_QUEUE_URL}, \${FLEET_QUEUE_URL})`] : []),
       `MQTT broker:         ${broker.url}  (\${MQTT_BROKER_URL})` +
         (simulator ? `; simulator: ${o.simulate.devices ?? 10} devices, ${o.simulate.rate ?? 10} readings/s` : '; readings: npm start -- --simulate, or npm run simulate'),
       `userDir:             ${rel(userDir)}`,

@@ -6,7 +6,7 @@ const { spawn } = require('node:child_process');
 
 const root = path.join(__dirname, '..', '..');
 
-/** Starts `sagemaker-emulator` in a child process; resolves to { url, s3Url, child }. */
+/** Starts `sagemaker-emulator` in a child process; resolves to { url, s3Url, sqsUrl, child }. */
 function startEmulatorProcess(args = ['--no-auth']) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'dist/emulator/cli.js'), '--port', '0', ...args], {
@@ -17,7 +17,8 @@ function startEmulatorProcess(args = ['--no-auth']) {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       const s3 = /S3 listening on (http:\/\/\S+)/.exec(out);
-      if (m && s3) resolve({ url: m[1], s3Url: s3[1], child });
+      const sqs = /SQS and SNS listening on (http:\/\/\S+)/.exec(out);
+      if (m && s3 && sqs) resolve({ url: m[1], s3Url: s3[1], sqsUrl: sqs[1], child });
     });
     child.on('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });

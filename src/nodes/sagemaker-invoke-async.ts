@@ -22,6 +22,10 @@ import * as path from 'node:path';
 import { InvokeEndpointAsyncCommand, type InvokeEndpointAsyncCommandInput } from '@aws-sdk/client-sagemaker-runtime';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AsyncPoller, type FoundObject, type PollJob, type PollOutcome } from '../lib/async-poller';
+import type { AsyncNotification } from '../lib/async-notification';
+import { jobResult, sqsQueueOps, type JobResult } from '../lib/async-result';
+import type { Verdict } from '../lib/queue-consumer';
+import { inferenceIdPrefixProblem, queueUrlProblem, SqsJobSource } from '../lib/sqs-job-source';
 import { journalFileName, openFileJournal, openMemoryStore, type JobStore } from '../lib/job-journal';
 import { warnLimiter } from '../lib/warn-limiter';
 import { describeError, errorText, InputError, s3ErrorFields, s3ErrorText } from '../lib/errors';
@@ -52,6 +56,10 @@ interface AsyncSettings {
   maxWaitMs: number;
   maxResultBytes: number;
   responseFormat: ResponseFormat;
+  /** `s3`: poll S3 (ListObjectsV2); `sqs`: notifications from `queueUrl`, no S3 listing. */
+  resultSource: 's3' | 'sqs';
+  queueUrl: string;
+  inferenceIdPrefix: string;
 }
 
 /** One pending job as stored in context (JSON). */
@@ -153,7 +161,18 @@ export = function (RED: RED) {
     if (!RESPONSE_FORMATS.includes(responseFormat)) {
       throw new Error(`responseFormat must be one of ${RESPONSE_FORMATS.join(', ')}, got ${JSON.stringify(responseFormat)}`);
     }
-    return { inputBucket, inputPrefix, waitForResult: bool(n.waitForResult, true), pollMs, maxPollMs, maxWaitMs, maxResultBytes, responseFormat };
+    const resultSource = blank(n.resultSource) ? 's3' : String(n.resultSource);
+    if (resultSource !== 's3' && resultSource !== 'sqs') throw new Error(`resultSource must be s3 or sqs, got ${JSON.stringify(resultSource)}`);
+    const queueUrl = blank(n.queueUrl) ? '' : String(n.queueUrl).trim();
+    const queueProblem = resultSource === 'sqs' ? queueUrlProblem(queueUrl) : undefined;
+    if (queueProblem) throw new Error(`queueUrl ${queueProblem} (result source sqs), got ${JSON.stringify(queueUrl)}`);
+    const inferenceIdPrefix = n.inferenceIdPrefix === undefined || n.inferenceIdPrefix === null ? '' : String(n.inferenceIdPrefix);
+    const prefixProblem = inferenceIdPrefixProblem(inferenceIdPrefix);
+    if (prefixProblem) throw new Error(`inferenceIdPrefix ${prefixProblem}`);
+    return {
+      inputBucket, inputPrefix, waitForResult: bool(n.waitForResult, true), pollMs, maxPollMs, maxWaitMs, maxResultBytes, responseFormat,
+      resultSource, queueUrl, inferenceIdPrefix,
+    };
   }
 
   function SageMakerInvokeAsyncNode(this: Node, n: NodeDef): void {
@@ -205,7 +224,7 @@ export = function (RED: RED) {
     };
 
     const poller =
-      config && settings
+      config && settings && settings.resultSource === 's3'
         ? new AsyncPoller({
             pollIntervalMs: settings.pollMs,
             maxPollIntervalMs: settings.maxPollMs,
@@ -234,7 +253,25 @@ export = function (RED: RED) {
           })
         : undefined;
 
+    // Result source sqs: notifications from the queue, matched by inferenceId; no S3 listing.
+    const sqsSource =
+      config && settings && journal && settings.resultSource === 'sqs'
+        ? new SqsJobSource({
+            routerKey: `${config.id}\n${settings.queueUrl}`,
+            ops: () => sqsQueueOps(() => config.sqsClient(), settings.queueUrl),
+            deliver: (id, note, signal) => fromNotification(id, note, signal),
+            expire: (id) => void expire(id),
+            warn: (text) => warnings.warn('queue', t('warn.queue', { message: text })),
+          })
+        : undefined;
+    /** Result source sqs: reads of an output object that failed, per job (the queue delivers the notification again). */
+    const readFailures = new Map<string, { error: unknown; location: string; attempts: number }>();
+
     const watch = (id: string, job: StoredJob, checkNow: boolean): void => {
+      if (sqsSource && settings) {
+        sqsSource.watch(job.inferenceId, id, job.startedAt + settings.maxWaitMs);
+        return;
+      }
       if (!poller || !settings) return;
       const pj: PollJob = {
         id,
@@ -262,6 +299,9 @@ export = function (RED: RED) {
     }
 
     const settle = (id: string): void => {
+      const job = pending[id];
+      if (job && sqsSource) sqsSource.end(job.inferenceId, id);
+      readFailures.delete(id);
       delete pending[id];
       live.delete(id);
       redeliver.delete(id);
@@ -269,12 +309,12 @@ export = function (RED: RED) {
     };
 
     /** The job leaves the journal after its outcome is sent, once downstream nodes had their turn. */
-    const forget = (id: string): void => {
-      if (!journal) return;
+    const forget = (id: string): Promise<void> => {
+      if (!journal) return Promise.resolve();
       // Node-RED delivers a sent message in a later setImmediate; removing the job after it lets
       // nodes that handle the message synchronously finish before the job is marked done.
       const w = new Promise<void>((resolve) => setImmediate(resolve)).then(() => journal.remove(id));
-      void journalWrite(w);
+      return journalWrite(w);
     };
 
     /** Adds `redelivered` when the outcome may have been sent before a crash. */
@@ -314,7 +354,7 @@ export = function (RED: RED) {
       node.status(failed(err.message));
       if (l) l.done(err);
       else node.error(err, msg);
-      forget(id);
+      await forget(id);
     }
 
     async function finish(job: PollJob, outcome: PollOutcome): Promise<void> {
@@ -395,12 +435,104 @@ export = function (RED: RED) {
         l.send([null, msg]);
         l.done();
       } else node.send([null, msg]);
-      forget(id);
+      void forget(id);
       if (Object.keys(pending).length === 0) node.status(ok(t('status.done')));
     }
 
+    /**
+     * Result source sqs: the outcome of job `id` from its notification — a Failed one gives the
+     * error, a Completed one the included response or the output object (one GetObject). Resolves
+     * `delete` once the outcome was sent and the job left the journal, `keep` when the queue should
+     * deliver the notification again (the output could not be read, the node is closing).
+     */
+    async function fromNotification(id: string, note: AsyncNotification, signal: AbortSignal): Promise<Verdict> {
+      const stored = pending[id];
+      if (!stored || !config || !settings) return 'delete'; // ended meanwhile (max wait)
+      if (closing) return 'keep';
+      const waitedMs = Date.now() - stored.startedAt;
+      const verdict = (): Verdict => (pending[id] === undefined ? 'delete' : 'keep');
+      if (note.invocationStatus === 'Failed') {
+        const reason = note.failureReason ?? '(no failureReason in the notification)';
+        await deliverError(
+          id,
+          stored,
+          errorFor('AsyncInferenceFailure', `Async inference ${stored.inferenceId} failed: ${reason}`, {
+            failureReason: reason,
+            ...(note.failureLocation ? { failureLocation: note.failureLocation } : {}),
+            waitedMs,
+          }),
+        );
+        return verdict();
+      }
+      let result: JobResult;
+      try {
+        const s3 = (): ReturnType<typeof config.s3Client> => config.s3Client();
+        result = await jobResult(note, { s3, maxResultBytes: settings.maxResultBytes, responseFormat: settings.responseFormat, signal: AbortSignal.any([signal, abort.signal]) });
+      } catch (err) {
+        if ((err as Error).name === 'DecodeError') {
+          await deliverError(id, stored, err as Error);
+          return verdict();
+        }
+        if (closing || signal.aborted) return 'keep';
+        const location = note.outputLocation ?? stored.outputLocation;
+        readFailures.set(id, { error: err, location, attempts: (readFailures.get(id)?.attempts ?? 0) + 1 });
+        warnings.warn('read', t('warn.readSqs', { id: stored.inferenceId, location, message: s3ErrorText(err) }));
+        return 'keep';
+      }
+      if (result.warning) node.warn(result.warning);
+      const msg = outcomeMessage(id, stored);
+      msg.payload = result.payload;
+      msg.sagemaker = flagRedelivered(id, {
+        inferenceId: stored.inferenceId,
+        outputLocation: note.outputLocation ?? stored.outputLocation,
+        waitedMs,
+        endpointName: stored.endpointName,
+        ...(result.contentType ? { contentType: result.contentType } : {}),
+        ...(result.size !== undefined ? { size: result.size } : {}),
+      });
+      if (!(await beginSending(id))) return verdict();
+      const l = live.get(id);
+      settle(id);
+      if (l) {
+        l.send([null, msg]);
+        l.done();
+      } else node.send([null, msg]);
+      await forget(id);
+      if (Object.keys(pending).length === 0) node.status(ok(t('status.done')));
+      return 'delete';
+    }
+
+    /** Result source sqs: no notification within max wait (or only ones whose output could not be read). */
+    async function expire(id: string): Promise<void> {
+      const stored = pending[id];
+      if (!stored || !settings) return;
+      const waitedMs = Date.now() - stored.startedAt;
+      const failure = readFailures.get(id);
+      if (failure) {
+        const cause = s3ErrorText(failure.error);
+        await deliverError(
+          id,
+          stored,
+          errorFor(
+            'AsyncResultUnreadable',
+            `The result of inference ${stored.inferenceId} is at ${failure.location} but could not be read within maxWait ${settings.maxWaitMs / 1000} s (${failure.attempts} attempts): ${cause}`,
+            { location: failure.location, s3Error: cause, ...s3ErrorFields(failure.error), attempts: failure.attempts, waitedMs },
+          ),
+        );
+        return;
+      }
+      await deliverError(
+        id,
+        stored,
+        errorFor('AsyncInferenceTimeout', `No notification for inference ${stored.inferenceId} within maxWait ${settings.maxWaitMs / 1000} s on ${settings.queueUrl}`, {
+          waitedMs,
+          queueUrl: settings.queueUrl,
+        }),
+      );
+    }
+
     // Resume jobs left pending by an earlier instance (redeploy, restart, crash).
-    if (poller && journal) {
+    if ((poller || sqsSource) && journal) {
       for (const [id, r] of journal.restored) {
         pending[id] = r.job;
         if (r.sending) redeliver.add(id);
@@ -430,6 +562,8 @@ export = function (RED: RED) {
         context.set('pending', undefined);
         showStatus();
       });
+      // After the restored jobs: their notifications, still in the queue, are matched.
+      sqsSource?.start();
       showStatus();
     }
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
@@ -452,13 +586,22 @@ export = function (RED: RED) {
       }
       inFlight += 1;
       showStatus();
+      let expected: string | undefined;
       try {
         const name = await endpointName.resolve(msg);
         const mapped = mapRequest('async', name, request, msg);
         const params = { ...mapped.params } as Record<string, string | number>;
         // Chosen here, not by the service, so the id is known before the call (and keys the upload).
-        const inferenceId = String(params.InferenceId ?? randomUUID());
+        const inferenceId = String(params.InferenceId ?? settings.inferenceIdPrefix + randomUUID());
         params.InferenceId = inferenceId;
+        if (sqsSource) {
+          if (!inferenceId.startsWith(settings.inferenceIdPrefix)) {
+            throw new InputError('InferenceId', t('errors.prefix', { id: JSON.stringify(inferenceId), prefix: JSON.stringify(settings.inferenceIdPrefix) }));
+          }
+          // Registered before the call: the notification may come before the service's answer.
+          if (!sqsSource.expect(inferenceId)) throw new InputError('InferenceId', t('errors.duplicateId', { id: JSON.stringify(inferenceId) }));
+          expected = inferenceId;
+        }
 
         const input: InvokeEndpointAsyncCommandInput = { EndpointName: mapped.endpointName, ...params };
         if (mapped.contentType) input.ContentType = mapped.contentType;
@@ -507,6 +650,7 @@ export = function (RED: RED) {
         inFlight -= 1;
 
         if (!settings.waitForResult || !journal || closing) {
+          if (expected) sqsSource?.abandon(expected);
           send([first, null]);
           showStatus();
           done();
@@ -533,6 +677,7 @@ export = function (RED: RED) {
         await journalWrite(journal.put(id, job));
         if (closing) {
           // The journal has it: the next instance of the node delivers the outcome.
+          sqsSource?.abandon(accepted.inferenceId);
           send([first, null]);
           done();
           return;
@@ -543,6 +688,7 @@ export = function (RED: RED) {
         showStatus();
       } catch (err) {
         inFlight = Math.max(0, inFlight - 1);
+        if (expected) sqsSource?.abandon(expected);
         if (closing) {
           done(); // aborted by close; nothing was accepted from this message
           return;
@@ -556,10 +702,13 @@ export = function (RED: RED) {
       closing = true;
       abort.abort();
       poller?.stop();
+      // Aborts the long poll (when no other node reads the queue) and waits for outcomes being sent.
+      const sqsClosed = sqsSource?.close();
       // Pending jobs stay in the journal and resume with the next instance; their messages end here.
       for (const l of live.values()) l.done();
       live.clear();
       const finished = async (): Promise<void> => {
+        await sqsClosed;
         while (writes.size > 0) await Promise.all([...writes]);
         if (!journal) return;
         // A node deleted from the flows has nobody to deliver to: its journal goes with it.
