@@ -118,19 +118,38 @@ module.exports = async function asyncBench() {
     const sns = new SNSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
     for (const t of ['bench-ok', 'bench-err']) await sns.send(new CreateTopicCommand({ Name: t }));
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-results' }))).QueueUrl;
-    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      .QueueArn;
     for (const t of ['bench-ok', 'bench-err']) {
-      await sns.send(new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
+      await sns.send(
+        new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+      );
     }
     sqs.destroy();
     sns.destroy();
     const runSqs = async (endpointName) => {
       const sqsFlow = [
         { id: 'f1', type: 'tab' },
-        { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
         {
-          id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName, endpointNameType: 'str',
-          resultSource: 'sqs', queueUrl, wires: [[], ['out']],
+          id: 'c1',
+          type: 'sagemaker-config',
+          region: 'us-east-1',
+          credentialType: 'keys',
+          endpoint: emu.url,
+          s3Endpoint: emu.s3Url,
+          s3ForcePathStyle: true,
+          sqsEndpoint: emu.sqsUrl,
+        },
+        {
+          id: 'an',
+          z: 'f1',
+          type: 'sagemaker-invoke-async',
+          config: 'c1',
+          endpointName,
+          endpointNameType: 'str',
+          resultSource: 'sqs',
+          queueUrl,
+          wires: [[], ['out']],
         },
         { id: 'out', z: 'f1', type: 'helper' },
       ];
@@ -140,11 +159,17 @@ module.exports = async function asyncBench() {
       const got = new Map();
       helper.getNode('out').on('input', (m) => got.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
       for (let i = 0; i < JOBS; i++) {
-        helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
+        helper
+          .getNode('an')
+          .receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
       }
       while (got.size < JOBS) await sleep(20);
       await helper.unload();
-      return { reads: counts.total, lists: counts.ListObjectsV2Command || 0, delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b) };
+      return {
+        reads: counts.total,
+        lists: counts.ListObjectsV2Command || 0,
+        delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b),
+      };
     };
     const viaS3 = await runSqs('echo-notify');
     const included = await runSqs('echo-notify-inc');
