@@ -50,6 +50,19 @@ export default defineConfig([
     clean: true,
   },
   {
+    // The editor's shared script: the runtime's field rules plus the forms' helpers, served by
+    // Node-RED from resources/ (see src/editor/sagemaker-editor.ts).
+    entry: { 'sagemaker-editor': 'src/editor/sagemaker-editor.ts' },
+    format: ['iife'],
+    platform: 'browser',
+    target: 'es2018',
+    outDir: 'resources',
+    outExtension: () => ({ js: '.js' }),
+    dts: false,
+    sourcemap: false,
+    clean: true,
+  },
+  {
     ...shared,
     entry: { index: 'src/emulator/index.ts', cli: 'src/emulator/cli.ts' },
     outDir: 'dist/emulator',

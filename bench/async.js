@@ -74,10 +74,25 @@ module.exports = async function asyncBench() {
     // ---- the node ----
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
       {
-        id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName: 'echo', endpointNameType: 'str',
-        pollInterval: String(INTERVAL_MS / 1000), maxPollInterval: String(INTERVAL_MS / 1000), wires: [[], ['out']],
+        id: 'c1',
+        type: 'sagemaker-config',
+        region: 'us-east-1',
+        credentialType: 'keys',
+        endpoint: emu.url,
+        s3Endpoint: emu.s3Url,
+        s3ForcePathStyle: true,
+      },
+      {
+        id: 'an',
+        z: 'f1',
+        type: 'sagemaker-invoke-async',
+        config: 'c1',
+        endpointName: 'echo',
+        endpointNameType: 'str',
+        pollInterval: String(INTERVAL_MS / 1000),
+        maxPollInterval: String(INTERVAL_MS / 1000),
+        wires: [[], ['out']],
       },
       { id: 'out', z: 'f1', type: 'helper' },
     ];
@@ -103,19 +118,38 @@ module.exports = async function asyncBench() {
     const sns = new SNSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
     for (const t of ['bench-ok', 'bench-err']) await sns.send(new CreateTopicCommand({ Name: t }));
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-results' }))).QueueUrl;
-    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      .QueueArn;
     for (const t of ['bench-ok', 'bench-err']) {
-      await sns.send(new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
+      await sns.send(
+        new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+      );
     }
     sqs.destroy();
     sns.destroy();
     const runSqs = async (endpointName) => {
       const sqsFlow = [
         { id: 'f1', type: 'tab' },
-        { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
         {
-          id: 'an', z: 'f1', type: 'sagemaker-invoke-async', config: 'c1', endpointName, endpointNameType: 'str',
-          resultSource: 'sqs', queueUrl, wires: [[], ['out']],
+          id: 'c1',
+          type: 'sagemaker-config',
+          region: 'us-east-1',
+          credentialType: 'keys',
+          endpoint: emu.url,
+          s3Endpoint: emu.s3Url,
+          s3ForcePathStyle: true,
+          sqsEndpoint: emu.sqsUrl,
+        },
+        {
+          id: 'an',
+          z: 'f1',
+          type: 'sagemaker-invoke-async',
+          config: 'c1',
+          endpointName,
+          endpointNameType: 'str',
+          resultSource: 'sqs',
+          queueUrl,
+          wires: [[], ['out']],
         },
         { id: 'out', z: 'f1', type: 'helper' },
       ];
@@ -125,23 +159,36 @@ module.exports = async function asyncBench() {
       const got = new Map();
       helper.getNode('out').on('input', (m) => got.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
       for (let i = 0; i < JOBS; i++) {
-        helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
+        helper
+          .getNode('an')
+          .receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
       }
       while (got.size < JOBS) await sleep(20);
       await helper.unload();
-      return { reads: counts.total, lists: counts.ListObjectsV2Command || 0, delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b) };
+      return {
+        reads: counts.total,
+        lists: counts.ListObjectsV2Command || 0,
+        delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b),
+      };
     };
     const viaS3 = await runSqs('echo-notify');
     const included = await runSqs('echo-notify-inc');
 
     // ---- reference: per-job HeadObject polling at the same interval ----
     const sm = new (require('@aws-sdk/client-sagemaker-runtime').SageMakerRuntimeClient)({
-      region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     // Enough sockets that every job really polls at the interval (the SDK's default is 50).
     const s3 = new S3Client({
-      region: 'us-east-1', endpoint: emu.s3Url, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', requestHandler: { httpAgent: { maxSockets: 1000 } },
+      region: 'us-east-1',
+      endpoint: emu.s3Url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { httpAgent: { maxSockets: 1000 } },
     });
     const refCounts = countReads(s3);
     const exists = async (loc) => {
@@ -155,7 +202,14 @@ module.exports = async function asyncBench() {
     };
     await Promise.all(
       Array.from({ length: JOBS }, async (_, i) => {
-        const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from(JSON.stringify({ i })), ContentType: 'application/json', CustomAttributes: `delay=${delayOf(i)}` }));
+        const res = await sm.send(
+          new InvokeEndpointAsyncCommand({
+            EndpointName: 'echo',
+            Body: Buffer.from(JSON.stringify({ i })),
+            ContentType: 'application/json',
+            CustomAttributes: `delay=${delayOf(i)}`,
+          }),
+        );
         for (;;) {
           await sleep(INTERVAL_MS);
           const [out, fail] = await Promise.all([exists(res.OutputLocation), exists(res.FailureLocation)]);

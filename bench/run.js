@@ -30,8 +30,13 @@ async function main() {
       const checked = f.targetOn === 'value' ? f.value : ratio;
       const met = f.target === undefined ? undefined : f.better === 'lower' ? checked <= f.target : checked >= f.target;
       if (met === false) missed++;
-      const target = f.target === undefined ? '' : `  target ${f.better === 'lower' ? '≤' : '≥'} ${f.target}${f.targetOn === 'value' ? ` ${f.unit}` : ''} ${met ? 'met' : 'MISSED'}`;
-      console.log(`${f.name}: ${fmt(f.value)} ${f.unit} vs reference ${fmt(f.reference)} ${f.unit} → ratio ${ratio.toFixed(3)}${f.extra ? `  (${f.extra})` : ''}${target}`);
+      const target =
+        f.target === undefined
+          ? ''
+          : `  target ${f.better === 'lower' ? '≤' : '≥'} ${f.target}${f.targetOn === 'value' ? ` ${f.unit}` : ''} ${met ? 'met' : 'MISSED'}`;
+      console.log(
+        `${f.name}: ${fmt(f.value)} ${f.unit} vs reference ${fmt(f.reference)} ${f.unit} → ratio ${ratio.toFixed(3)}${f.extra ? `  (${f.extra})` : ''}${target}`,
+      );
     }
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }

@@ -6,7 +6,6 @@
 // needs gc). npm test runs the same code at 1,000 / 200 / 20 (test/reliability/).
 // Usage: npm run bench -- soak   (or: node bench/soak.js)
 const { fork } = require('node:child_process');
-const path = require('node:path');
 
 const INVOKE_N = Number(process.env.SOAK_INVOKE || 10000);
 const STREAM_N = Number(process.env.SOAK_STREAM || 1000);
@@ -91,11 +90,42 @@ module.exports = async function soakBench() {
   const str = r.stream;
   const rd = r.redeploy;
   return [
-    { name: `invoke soak: messages ending in exactly one output or Catch (of ${inv.messages}, ${inv.catches} caught)`, value: inv.messages - inv.lost - inv.duplicated, reference: inv.messages, unit: 'messages', target: 1, better: 'higher', extra: `lost ${inv.lost}, duplicated ${inv.duplicated}, ${inv.requests} requests, ${inv.durationS.toFixed(1)} s` },
+    {
+      name: `invoke soak: messages ending in exactly one output or Catch (of ${inv.messages}, ${inv.catches} caught)`,
+      value: inv.messages - inv.lost - inv.duplicated,
+      reference: inv.messages,
+      unit: 'messages',
+      target: 1,
+      better: 'higher',
+      extra: `lost ${inv.lost}, duplicated ${inv.duplicated}, ${inv.requests} requests, ${inv.durationS.toFixed(1)} s`,
+    },
     // A retried ModelError would be served twice for one Catch: the ratio would drop below 1.
-    { name: 'invoke soak: ModelError catches ÷ ModelErrors served (1 = never retried)', value: inv.modelErrorsCaught, reference: inv.modelErrorsServed, unit: 'errors', target: 1, better: 'higher' },
-    { name: `stream soak: streams ending in exactly one completion or Catch (of ${str.messages}, ${str.catches} caught)`, value: str.messages - str.lost - str.duplicated, reference: str.messages, unit: 'streams', target: 1, better: 'higher', extra: `lost ${str.lost}, duplicated ${str.duplicated}, caught ${JSON.stringify(str.caughtByName)}` },
-    { name: `redeploys: messages whose done() was called exactly once (${rd.rounds} redeploys)`, value: rd.messages - rd.lost - rd.duplicated, reference: rd.messages, unit: 'messages', target: 1, better: 'higher', extra: `lost ${rd.lost}, duplicated ${rd.duplicated}` },
+    {
+      name: 'invoke soak: ModelError catches ÷ ModelErrors served (1 = never retried)',
+      value: inv.modelErrorsCaught,
+      reference: inv.modelErrorsServed,
+      unit: 'errors',
+      target: 1,
+      better: 'higher',
+    },
+    {
+      name: `stream soak: streams ending in exactly one completion or Catch (of ${str.messages}, ${str.catches} caught)`,
+      value: str.messages - str.lost - str.duplicated,
+      reference: str.messages,
+      unit: 'streams',
+      target: 1,
+      better: 'higher',
+      extra: `lost ${str.lost}, duplicated ${str.duplicated}, caught ${JSON.stringify(str.caughtByName)}`,
+    },
+    {
+      name: `redeploys: messages whose done() was called exactly once (${rd.rounds} redeploys)`,
+      value: rd.messages - rd.lost - rd.duplicated,
+      reference: rd.messages,
+      unit: 'messages',
+      target: 1,
+      better: 'higher',
+      extra: `lost ${rd.lost}, duplicated ${rd.duplicated}`,
+    },
     {
       name: `redeploys: heap after gc, after ${rd.rounds} redeploys ÷ after a ${WARMUP}-redeploy warm-up`,
       value: r.heapEnd / 1048576,

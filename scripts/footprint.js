@@ -24,7 +24,9 @@ const BANNED = [
 // npm as installed with node: under `npm run`/npx, PATH may start with node_modules/.bin, where
 // node-red's own dependency puts an older npm.
 const bundledNpm = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
-const [npm, npmPrefix] = fs.existsSync(bundledNpm) ? [process.execPath, [bundledNpm]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
+const [npm, npmPrefix] = fs.existsSync(bundledNpm)
+  ? [process.execPath, [bundledNpm]]
+  : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
 // The outer npm's settings (npm_config_*) would override our flags.
 const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 const runNpm = (args, cwd) => run(npm, [...npmPrefix, ...args], { cwd, env: npmEnv, maxBuffer: 64 * 1024 * 1024 });

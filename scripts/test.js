@@ -16,11 +16,15 @@ const extra = process.argv.slice(2);
 function run(label, env, args) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smr-test-')), 'result.json');
   console.log(`\n=== ${label} ===`);
-  const r = spawnSync(process.execPath, [mocha, '--reporter', path.join(__dirname, 'mocha-reporter.js'), '--reporter-option', `output=${out}`, ...args], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [mocha, '--reporter', path.join(__dirname, 'mocha-reporter.js'), '--reporter-option', `output=${out}`, ...args],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    },
+  );
   let counts = { passed: 0, failed: 0, pending: 0 };
   try {
     counts = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -42,14 +46,21 @@ if (extra.length > 0) {
     // --no-config: mocha would otherwise add .mocharc.json's spec list to the files named here.
     results.push(
       run('node, security and browser tests (Node-RED 5)', { NODE_RED_PACKAGE: 'node-red-5' }, [
-        '--no-config', '--timeout', '20000', '--exit', 'test/nodes/**/*.test.js', 'test/security/**/*.test.js', 'test/e2e/**/*.test.js',
+        '--no-config',
+        '--timeout',
+        '20000',
+        '--exit',
+        'test/nodes/**/*.test.js',
+        'test/security/**/*.test.js',
+        'test/e2e/**/*.test.js',
       ]),
     );
   }
 }
-const total = results.reduce(
-  (a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, pending: a.pending + c.pending }),
-  { passed: 0, failed: 0, pending: 0 },
-);
+const total = results.reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, pending: a.pending + c.pending }), {
+  passed: 0,
+  failed: 0,
+  pending: 0,
+});
 console.log(`\n${total.passed} passed, ${total.failed} failed` + (total.pending ? `, ${total.pending} skipped` : ''));
 process.exit(total.failed > 0 ? 1 : 0);

@@ -24,6 +24,24 @@ function startEmulatorProcess(args = ['--no-auth']) {
   });
 }
 
+/**
+ * Starts the minimal stand-in server (bench/lib/standin-server.js) in a child process; resolves
+ * to { url, child }. For figures about the client side, where the emulator's own work
+ * (signature checks, models, statistics) would hide what the node adds.
+ */
+function startStandIn() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'standin-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`stand-in server exited with ${code}`)));
+  });
+}
+
 /** The test helper on Node-RED 4, with the original Node methods remembered for unspyNodes. */
 function startHelper() {
   const helper = require('node-red-node-test-helper');
@@ -49,4 +67,4 @@ function unspyNodes({ helper, methods }, ids) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-module.exports = { root, startEmulatorProcess, startHelper, unspyNodes, median };
+module.exports = { root, startEmulatorProcess, startStandIn, startHelper, unspyNodes, median };

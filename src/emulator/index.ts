@@ -75,7 +75,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     track(timer) {
       timers.add(timer);
       // Forget fired timers now and then, or the set grows for the life of the emulator.
-      if (timers.size > 1000) for (const t of timers) if ((t as unknown as { _destroyed?: boolean })._destroyed) timers.delete(t);
+      if (timers.size > 1000) for (const t of timers) if ((t as NodeJS.Timeout & { _destroyed?: boolean })._destroyed) timers.delete(t);
     },
   };
 

@@ -49,7 +49,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseQuery(search: string): Record<string, string | string[]> {
+export function parseQuery(search: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(search)) {
     const prev = out[k];

@@ -262,7 +262,9 @@ interface Received {
 }
 
 type Hasher = { update(d: Buffer): void; digest(): string };
-const crc32 = (zlib as unknown as { crc32?: (d: Buffer, v?: number) => number }).crc32;
+// zlib.crc32 exists from Node 20.15 on; its types may be older.
+const zlibCrc: { crc32?: (d: Buffer, v?: number) => number } = zlib;
+const crc32 = zlibCrc.crc32;
 
 /** Incremental checkers of the x-amz-checksum-* headers the emulator can compute (CRC32 needs Node 20.15+). */
 function checksumOf(name: string): Hasher | undefined {
@@ -466,7 +468,7 @@ export async function startS3(
     const maxKeys = maxKeysRaw === null ? 1000 : Number(maxKeysRaw);
     if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
     const limit = Math.min(maxKeys, 1000);
-    let after = '';
+    let after: string;
     let skipPrefix = false;
     const token = query.get('continuation-token');
     if (v2 && token !== null) {
@@ -551,7 +553,7 @@ export async function startS3(
     return { bucket, key, meta };
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
@@ -799,7 +801,7 @@ export async function startS3(
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', hostId(requestId));
-    handle(req, res, requestId).catch((err: unknown) => {
+    handle(req, res).catch((err: unknown) => {
       if (!(err instanceof S3Error) && (res.destroyed || !res.socket || res.socket.destroyed)) {
         res.destroy();
         return;

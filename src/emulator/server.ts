@@ -10,6 +10,7 @@ import { type FaultSelector, serverActsOn } from './faults';
 import { handleAsync } from './async';
 import { handleInvoke, type SessionStore } from './invoke';
 import { serverLimits } from './limits';
+import { parseQuery } from './messaging';
 import { checkAuthHeader, verifySigV4, type Principal } from './sigv4';
 import { handleStream } from './stream';
 import { assumeRole, type CredentialStore, getCallerIdentity, listEndpoints, toStsAuthCode } from './sts';
@@ -75,15 +76,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
 function lowerHeaders(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(',') : v;
-  return out;
-}
-
-function parseQuery(search: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(search)) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
   return out;
 }
 

@@ -200,7 +200,9 @@ export function resolveForm(input: FormInput): FormResult {
 
   const parsed = parseSettings(raw, creds);
   if (!parsed.ok) {
-    const missing = parsed.problem.code === 'keysMissing' || (parsed.problem.code === 'iot' && / is required \(a file path or PEM text\)$/.test(parsed.problem.message));
+    const missing =
+      parsed.problem.code === 'keysMissing' ||
+      (parsed.problem.code === 'iot' && / is required \(a file path or PEM text\)$/.test(String(parsed.problem.params.reason ?? '')));
     if (withheld && missing) return fail('storedWithheld');
     return fail(parsed.problem.code, parsed.problem.params);
   }

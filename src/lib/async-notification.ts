@@ -72,7 +72,8 @@ function includedResponse(v: unknown): Buffer | undefined {
   if (!isObject(v) || typeof v.content !== 'string') return undefined;
   const encoding = typeof v.encoding === 'string' ? v.encoding.toUpperCase() : '';
   if (encoding === 'BASE64') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.content.replace(/\s+/g, ''))) throw new NotificationError('responseBody.content is not valid base64');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.content.replace(/\s+/g, '')))
+      throw new NotificationError('responseBody.content is not valid base64');
     return Buffer.from(v.content, 'base64');
   }
   return Buffer.from(v.content, 'utf8');
@@ -112,7 +113,9 @@ export function parseNotification(body: string): AsyncNotification {
   set('includedResponse', includedResponse(d.responseBody));
   set('topicArn', topicArn);
   if (status === 'Completed' && !n.outputLocation && !n.includedResponse) {
-    throw new NotificationError(`the Completed notification of ${inferenceId} has neither responseParameters.outputLocation nor a responseBody`);
+    throw new NotificationError(
+      `the Completed notification of ${inferenceId} has neither responseParameters.outputLocation nor a responseBody`,
+    );
   }
   return n;
 }

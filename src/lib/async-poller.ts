@@ -278,19 +278,22 @@ export class AsyncPoller {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.startDueReads();
-      void this.round();
-    }, Math.max(0, at - this.timers.now()));
+    this.timer = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.startDueReads();
+        void this.round();
+      },
+      Math.max(0, at - this.timers.now()),
+    );
   }
 
   private dueAt(g: Group): number {
     let at = g.nextAt;
     for (const id of g.jobs) {
-      const w = this.jobs.get(id)!;
-      if (w.deadline > w.lastPollAt) at = Math.min(at, w.deadline);
+      const w = this.jobs.get(id);
+      if (w && w.deadline > w.lastPollAt) at = Math.min(at, w.deadline);
     }
     return at;
   }
@@ -330,7 +333,8 @@ export class AsyncPoller {
     const watched: Watched[] = [];
     for (const g of due) {
       for (const id of g.jobs) {
-        const w = this.jobs.get(id)!;
+        const w = this.jobs.get(id);
+        if (!w) continue;
         watched.push(w);
         want(w.out.bucket, w.out.dir, w.out.key);
         if (w.fail) want(w.fail.bucket, w.fail.dir, w.fail.key);
@@ -437,7 +441,10 @@ export class AsyncPoller {
             const { type, bucket, key, size } = r.found;
             this.emit(job, { type: 'unreadable', found: type, bucket, key, size, polls: r.w.polls, reads: r.attempts, error: err });
           } else {
-            r.intervalMs = r.intervalMs === 0 ? this.opts.pollIntervalMs : nextInterval(r.intervalMs, this.opts.pollIntervalMs, this.opts.maxPollIntervalMs, this.opts.backoffFactor, false);
+            r.intervalMs =
+              r.intervalMs === 0
+                ? this.opts.pollIntervalMs
+                : nextInterval(r.intervalMs, this.opts.pollIntervalMs, this.opts.maxPollIntervalMs, this.opts.backoffFactor, false);
             // The last attempt is at the deadline, so the job ends at maxWait and not later.
             r.nextAt = Math.min(at + r.intervalMs, r.w.deadline);
             try {

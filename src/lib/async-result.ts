@@ -24,14 +24,12 @@ export function sqsQueueOps(client: () => SQSClient, queueUrl: string): QueueOps
         }),
         { abortSignal: signal },
       );
-      return (r.Messages ?? []).map(
-        (m): QueueMessage => ({
-          messageId: m.MessageId ?? '',
-          receiptHandle: m.ReceiptHandle ?? '',
-          body: m.Body ?? '',
-          ...(m.Attributes?.ApproximateReceiveCount ? { receiveCount: Number(m.Attributes.ApproximateReceiveCount) } : {}),
-        }),
-      );
+      return (r.Messages ?? []).map((m): QueueMessage => ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        ...(m.Attributes?.ApproximateReceiveCount ? { receiveCount: Number(m.Attributes.ApproximateReceiveCount) } : {}),
+      }));
     },
     async delete(receiptHandle, signal) {
       await client().send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }), { abortSignal: signal });
@@ -72,7 +70,12 @@ export async function jobResult(n: AsyncNotification, o: ResultOptions): Promise
   const format = o.responseFormat ?? 'auto';
   if (n.includedResponse) {
     const decoded = decodeBody(n.includedResponse, n.contentType, format);
-    return { payload: decoded.value, contentType: n.contentType, source: 'notification', ...(decoded.warning ? { warning: decoded.warning } : {}) };
+    return {
+      payload: decoded.value,
+      contentType: n.contentType,
+      source: 'notification',
+      ...(decoded.warning ? { warning: decoded.warning } : {}),
+    };
   }
   if (!n.outputLocation) throw new Error(`the notification of ${n.inferenceId} names no output location`);
   const loc = parseS3Uri(n.outputLocation, { field: 'outputLocation' });
@@ -89,7 +92,8 @@ export async function jobResult(n: AsyncNotification, o: ResultOptions): Promise
       (got.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return { payload: formatS3Uri(loc), contentType, source: 'location', size };
     }
-    const bytes = await got.Body!.transformToByteArray();
+    if (!got.Body) throw new Error(`S3 answered GetObject for ${formatS3Uri(loc)} without a body`);
+    const bytes = await got.Body.transformToByteArray();
     const decoded = decodeBody(bytes, contentType, format);
     return { payload: decoded.value, contentType, source: 's3', ...(decoded.warning ? { warning: decoded.warning } : {}) };
   } finally {

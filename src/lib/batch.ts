@@ -5,7 +5,18 @@
  */
 import { describeType, parseCsv, toCsv } from './csv';
 import { InputError } from './errors';
-import { bytesOf, decodeBody, isJsonLinesType, isJsonType, JSON_LINES, mediaType, snippet, toJson, unencodable, type ResponseFormat } from './payload';
+import {
+  bytesOf,
+  decodeBody,
+  isJsonLinesType,
+  isJsonType,
+  JSON_LINES,
+  mediaType,
+  snippet,
+  toJson,
+  unencodable,
+  type ResponseFormat,
+} from './payload';
 
 /** The request formats a batch can be sent in. */
 export type BatchFormat = 'csv' | 'json' | 'jsonlines';
@@ -71,7 +82,8 @@ export function encodeRow(payload: unknown, format: BatchFormat): string {
     if (Array.isArray(payload)) {
       if (payload.length === 0) throw new InputError(FIELD, `${FIELD} is an empty array: a CSV row needs at least one cell`);
       const rows = payload.every((r) => Array.isArray(r)) ? payload : [payload];
-      if (rows.length !== 1) throw new InputError(FIELD, `${FIELD} is ${rows.length} rows; in a batch each message must be one row (an array of cells)`);
+      if (rows.length !== 1)
+        throw new InputError(FIELD, `${FIELD} is ${rows.length} rows; in a batch each message must be one row (an array of cells)`);
       return toCsv(rows[0]);
     }
     throw new InputError(FIELD, `${FIELD} is ${describeType(payload)}; a CSV batch row must be an array of cells, a number or a CSV line`);
@@ -126,7 +138,12 @@ function jsonRowValue(value: unknown, format: ResponseFormat): unknown {
  * `text` the line, `buffer` its bytes). Any other body is one row. Throws BatchSizeMismatch when
  * the number of rows is not `batchSize`, DecodeError when a JSON body does not parse.
  */
-export function splitResponse(body: Uint8Array | null | undefined, contentType: string | undefined, format: ResponseFormat, batchSize: number): unknown[] {
+export function splitResponse(
+  body: Uint8Array | null | undefined,
+  contentType: string | undefined,
+  format: ResponseFormat,
+  batchSize: number,
+): unknown[] {
   const bytes = body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.alloc(0);
   let rows: unknown[];
   let shape: string;
@@ -135,7 +152,8 @@ export function splitResponse(body: Uint8Array | null | undefined, contentType: 
     shape = 'JSON Lines';
   } else if (isJsonType(contentType)) {
     const value = decodeBody(bytes, contentType, 'json').value;
-    const predictions = value && typeof value === 'object' && !Array.isArray(value) ? (value as { predictions?: unknown }).predictions : undefined;
+    const predictions =
+      value && typeof value === 'object' && !Array.isArray(value) ? (value as { predictions?: unknown }).predictions : undefined;
     if (Array.isArray(value)) {
       rows = value;
       shape = 'a JSON array';

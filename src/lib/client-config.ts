@@ -6,6 +6,14 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import {
+  CONFIG_NUMBERS,
+  EXTERNAL_ID_PATTERN,
+  normaliseEndpointUrl,
+  REGION_PATTERN,
+  ROLE_ARN_PATTERN,
+  SESSION_NAME_PATTERN,
+} from './fields';
 import { validateIotSettings } from './iot-credentials';
 import { redactUrl } from './redact';
 
@@ -109,63 +117,28 @@ export type ProblemCode =
  */
 export type RouteProblemCode = 'envNotDeployed' | 'storedWithheld' | 'ambientEndpoint' | 'iotFile';
 
-/** Why a configuration cannot be used. `message` is English; `code` + `params` feed the locale. */
+/**
+ * Why a configuration cannot be used: the text is `sagemaker-config.errors.<code>` of the
+ * locale file (nodes/locales/en-US/sagemaker-config.json), filled with `params`.
+ */
 export interface ConfigProblem {
   code: ProblemCode;
   params: Record<string, string | number>;
-  message: string;
 }
 
 export type ParseResult = { ok: true; settings: ConfigSettings } | { ok: false; problem: ConfigProblem };
 
-export const DEFAULT_TIMEOUT_S = 70;
-export const MIN_TIMEOUT_S = 0.1;
-export const MAX_TIMEOUT_S = 3600;
-export const DEFAULT_MAX_ATTEMPTS = 3;
-export const MAX_MAX_ATTEMPTS = 10;
+export { normaliseEndpointUrl } from './fields';
+export const DEFAULT_TIMEOUT_S = CONFIG_NUMBERS.timeout.dflt;
+export const MIN_TIMEOUT_S = CONFIG_NUMBERS.timeout.min;
+export const MAX_TIMEOUT_S = CONFIG_NUMBERS.timeout.max;
+export const DEFAULT_MAX_ATTEMPTS = CONFIG_NUMBERS.maxAttempts.dflt;
+export const MAX_MAX_ATTEMPTS = CONFIG_NUMBERS.maxAttempts.max;
 /** Sockets per host: enough for several worker nodes at their default concurrency. */
 export const MAX_SOCKETS = 64;
 
-/** Region names such as us-east-1, us-gov-west-1, cn-north-1, eu-central-2, us-isob-east-1. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
-const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
-
-/**
- * English texts of the problems, with `__param__` placeholders as in Node-RED's locale files
- * (nodes/locales/en-US/sagemaker-config.json holds the same texts under `errors.<code>`).
- */
-export const PROBLEM_TEXTS: Record<ProblemCode | RouteProblemCode | 'missing' | 'unusable', string> = {
-  region: 'Region "__value__" is not a region name such as us-east-1',
-  endpoint: '__field__ must be an http:// or https:// URL without user name, password, query or fragment: __value__',
-  credentialType: 'Credential type "__value__" is not supported (use chain, keys, profile or iot)',
-  keysMissing: 'Credential type "keys" needs an access key ID and a secret access key',
-  profileMissing: 'Credential type "profile" needs a profile name',
-  iot: 'AWS IoT certificate: __reason__',
-  roleArn: 'Role ARN "__value__" is not an IAM role ARN such as arn:aws:iam::123456789012:role/name',
-  externalId: 'External ID must be 2–1224 characters of letters, digits and +=,.@:/-',
-  roleSessionName: 'Role session name "__value__" must be 2–64 characters of letters, digits and +=,.@_-',
-  timeout: 'Timeout "__value__" must be a number of seconds from 0.1 to 3600 (blank = 70)',
-  maxAttempts: 'Max attempts "__value__" must be a whole number from 1 to 10 (blank = 3)',
-  retryMode: 'Retry mode "__value__" must be standard or adaptive',
-  missing: 'No sagemaker-config node is selected, or it is not deployed',
-  unusable: 'The sagemaker-config node cannot be used: __reason__',
-  envNotDeployed: '__field__ holds ${…}: environment variables are substituted only in the deployed node; deploy first, then test',
-  storedWithheld:
-    'The stored credentials are used only with the deployed endpoint URL, region and credential type (and IoT credential endpoint, role alias and thing name): type them in the form, or deploy first',
-  ambientEndpoint:
-    'Credential type "__type__" uses the credentials of the Node-RED host, which are sent only to an endpoint URL that a deployed sagemaker-config node uses: deploy first, then test',
-  iotFile: 'The IoT __item__ file is read only as deployed (same path, credential endpoint, role alias and thing name): deploy first, or paste the PEM text',
-};
-
-/** Fills `__name__` placeholders, as Node-RED's i18n does. */
-export function fillText(text: string, params: Record<string, string | number> = {}): string {
-  return text.replace(/__(\w+)__/g, (m, name: string) => (name in params ? String(params[name]) : m));
-}
-
 function problem(code: ProblemCode, params: Record<string, string | number> = {}): ParseResult {
-  return { ok: false, problem: { code, params, message: fillText(PROBLEM_TEXTS[code], params) } };
+  return { ok: false, problem: { code, params } };
 }
 
 /**
@@ -179,23 +152,6 @@ export function blankToUndefined(v: unknown): string | undefined {
   return s === '' || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(s) ? undefined : s;
 }
 
-/**
- * Validates an endpoint URL override and normalises it: http(s) only, no user info, no query
- * or fragment, trailing `/` removed (the SDK would otherwise send `//endpoints/...`).
- * @returns the normalised URL, or undefined when the value is not usable.
- */
-export function normaliseEndpointUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (url.username || url.password || url.search || url.hash || !url.hostname) return undefined;
-  return url.toString().replace(/\/+$/, '');
-}
-
 function parseNumber(v: unknown): number | undefined | null {
   const s = blankToUndefined(v);
   if (s === undefined) return undefined;
@@ -205,7 +161,7 @@ function parseNumber(v: unknown): number | undefined | null {
 
 /**
  * Validates the node's settings and credentials.
- * @param raw the node definition (properties as named in SPEC §9)
+ * @param raw the node definition (properties as the editor saves them)
  * @param creds the node's Node-RED credentials
  * @returns the usable settings, or the first problem found (field order of the editor)
  */
@@ -214,7 +170,7 @@ export function parseSettings(raw: RawSettings, creds: RawCredentials = {}): Par
   if (region !== undefined && !REGION_PATTERN.test(region)) return problem('region', { value: region });
 
   const credentialType = blankToUndefined(raw.credentialType) ?? 'chain';
-  // Extension point: credentialType `iot` (SPEC §2) is added here and in credentials.ts.
+  // Extension point: credentialType `iot` (README "IoT devices") is added here and in credentials.ts.
   if (credentialType !== 'chain' && credentialType !== 'keys' && credentialType !== 'profile' && credentialType !== 'iot') {
     return problem('credentialType', { value: credentialType });
   }
@@ -358,7 +314,7 @@ export interface HttpHandlerOptions {
 /**
  * `socketTimeout` is an idle timer (reset by every byte), so a hung model is cut after
  * `timeoutMs` while a long stream that keeps sending is not. `requestTimeout` would be a total
- * time limit and, without `throwOnRequestTimeout`, only logs a warning (reference §6).
+ * time limit and, without `throwOnRequestTimeout`, only logs a warning (@smithy/node-http-handler).
  */
 export function httpHandlerOptions(settings: Pick<ConfigSettings, 'timeoutMs'>): HttpHandlerOptions {
   const agent = { keepAlive: true, maxSockets: MAX_SOCKETS };
@@ -446,7 +402,10 @@ export function s3ClientOptions(settings: ConfigSettings, credentials: AwsCreden
  * SQSClient options. Long polls wait up to 20 s for messages (ReceiveMessage WaitTimeSeconds),
  * so the socket timeout must be longer than that whatever the config's timeout says.
  */
-export function sqsClientOptions(settings: ConfigSettings, credentials: AwsCredentialIdentityProvider): BaseClientOptions & { endpoint?: string } {
+export function sqsClientOptions(
+  settings: ConfigSettings,
+  credentials: AwsCredentialIdentityProvider,
+): BaseClientOptions & { endpoint?: string } {
   const o: BaseClientOptions & { endpoint?: string } = baseClientOptions(settings, credentials);
   if (settings.sqsEndpoint) o.endpoint = settings.sqsEndpoint;
   return o;

@@ -16,10 +16,7 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
  * Caches a provider's credentials until shortly before they expire. A failed resolution is
  * not cached, so the next request tries again (a profile file fixed, a network back).
  */
-export function memoizeCredentials(
-  provider: AwsCredentialIdentityProvider,
-  now: () => number = Date.now,
-): AwsCredentialIdentityProvider {
+export function memoizeCredentials(provider: AwsCredentialIdentityProvider, now: () => number = Date.now): AwsCredentialIdentityProvider {
   let pending: Promise<AwsCredentialIdentity> | undefined;
   let current: AwsCredentialIdentity | undefined;
   return async (props) => {

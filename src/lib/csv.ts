@@ -8,7 +8,8 @@ type Cell = number | string | boolean | null | undefined;
 function cellText(cell: unknown, where: string): string {
   if (cell === null || cell === undefined) return '';
   if (typeof cell === 'number') {
-    if (!Number.isFinite(cell)) throw new InputError('msg.payload', `msg.payload: CSV ${where} is ${cell}; cells must be finite numbers, strings or booleans`);
+    if (!Number.isFinite(cell))
+      throw new InputError('msg.payload', `msg.payload: CSV ${where} is ${cell}; cells must be finite numbers, strings or booleans`);
     return String(cell);
   }
   if (typeof cell === 'boolean') return String(cell);
@@ -24,7 +25,10 @@ function cellText(cell: unknown, where: string): string {
  */
 export function toCsv(value: unknown): string {
   if (!Array.isArray(value)) {
-    throw new InputError('msg.payload', `msg.payload: request format csv needs an array (one row) or an array of arrays (rows), got ${describeType(value)}`);
+    throw new InputError(
+      'msg.payload',
+      `msg.payload: request format csv needs an array (one row) or an array of arrays (rows), got ${describeType(value)}`,
+    );
   }
   if (value.length > 0 && value.every((r) => Array.isArray(r))) {
     return (value as unknown[][]).map((row, r) => row.map((c, i) => cellText(c, `row ${r + 1} column ${i + 1}`)).join(',')).join('\n');

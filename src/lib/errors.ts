@@ -29,7 +29,7 @@ export interface ErrorInfo {
   field?: string;
 }
 
-// Mirrors the SDK's standard retry classification (reference §2), so `retryable` tells a flow
+// Mirrors the SDK's standard retry classification (@smithy/service-error-classification), so `retryable` tells a flow
 // whether trying again later may succeed.
 const THROTTLING = new Set([
   'ThrottlingException',
@@ -95,8 +95,7 @@ export function logsUrlFromArn(arn: unknown): string | undefined {
   const group = rawGroup.replace(/:\*$/, '');
   if (!region || !group) return undefined;
   let url =
-    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
-    `#logsV2:log-groups/log-group/${consoleEncode(group)}`;
+    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` + `#logsV2:log-groups/log-group/${consoleEncode(group)}`;
   if (stream && stream !== '*') url += `/log-events/${consoleEncode(stream)}`;
   return url;
 }
@@ -151,6 +150,16 @@ export function errorText(info: ErrorInfo): string {
 }
 
 /**
+ * One line for an answer that has no `msg.sagemaker.error` (the config node's Test connection and
+ * endpoint list): `AccessDeniedException: … (HTTP 403)`.
+ */
+export function errorSummary(err: unknown): string {
+  const info = describeError(err);
+  const prefix = info.name !== 'Error' && info.name !== 'InputError' ? `${info.name}: ` : '';
+  return prefix + errorText(info);
+}
+
+/**
  * An Error for `done(err)`: named like the service error, so Node-RED's `msg.error.message`
  * (the Error's `toString()`) reads `ModelError: Received client error … (HTTP 424)`.
  */
@@ -169,7 +178,8 @@ export function errorAttempts(err: unknown): number | undefined {
 /** The S3 fields of an error worth keeping in `msg.sagemaker.error` (absent values omitted). */
 export function s3ErrorFields(err: unknown): { s3ErrorName?: string; s3StatusCode?: number; s3RequestId?: string } {
   const e = (err ?? {}) as AnyError;
-  const name = typeof e.code === 'string' && (e.name === 'Error' || e.name === undefined) ? e.code : typeof e.name === 'string' ? e.name : undefined;
+  const name =
+    typeof e.code === 'string' && (e.name === 'Error' || e.name === undefined) ? e.code : typeof e.name === 'string' ? e.name : undefined;
   return {
     ...(name ? { s3ErrorName: name } : {}),
     ...(e.$metadata?.httpStatusCode ? { s3StatusCode: e.$metadata.httpStatusCode } : {}),

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { IOT_ROLE_ALIAS_PATTERN, IOT_THING_NAME_PATTERN } from './fields';
 import { redactUrl } from './redact';
 
 /** PEM text (string or Buffer). */
@@ -44,8 +45,6 @@ export class IotCredentialsError extends Error {
   }
 }
 
-const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const HOST = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Keep the last credentials after a failed refresh only while they have this much life left. */
@@ -102,10 +101,10 @@ export function validateIotSettings(s: IotSettings): string | undefined {
     return (err as Error).message;
   }
   if (!s.roleAlias) return 'IoT role alias is required';
-  if (!ROLE_ALIAS.test(s.roleAlias)) {
+  if (!IOT_ROLE_ALIAS_PATTERN.test(s.roleAlias)) {
     return 'IoT role alias must be 1-128 characters of letters, digits and _=,@-';
   }
-  if (s.thingName && !THING_NAME.test(s.thingName)) {
+  if (s.thingName && !IOT_THING_NAME_PATTERN.test(s.thingName)) {
     return 'IoT thing name must be 1-128 characters of letters, digits and :_-';
   }
   if (!s.hasCert) return 'IoT device certificate is required (a file path or PEM text)';
@@ -219,7 +218,9 @@ export function parseCredentials(text: string): AwsCredentialIdentity {
   const ok = c && ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration'].every((k) => typeof c[k] === 'string' && c[k] !== '');
   const expiration = ok ? new Date(c.expiration as string) : undefined;
   if (!ok || !expiration || Number.isNaN(expiration.getTime())) {
-    throw new IotCredentialsError('IoT credentials endpoint returned no usable credentials (expected credentials.accessKeyId, secretAccessKey, sessionToken, expiration)');
+    throw new IotCredentialsError(
+      'IoT credentials endpoint returned no usable credentials (expected credentials.accessKeyId, secretAccessKey, sessionToken, expiration)',
+    );
   }
   return {
     accessKeyId: c.accessKeyId as string,
@@ -248,7 +249,9 @@ function loadTlsMaterial(o: IotCredentialsOptions): { cert: Pem; key: Pem; ca?: 
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new IotCredentialsError(`cannot read the IoT ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new IotCredentialsError(
+        `cannot read the IoT ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   };
   const pem = (v: Pem | undefined): Pem | undefined => (typeof v === 'string' ? normalisePem(v) : v);

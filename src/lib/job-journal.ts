@@ -47,7 +47,7 @@ export interface JobStore<J> {
   destroy(): Promise<void>;
 }
 
-export interface FileJournalOptions<J> {
+export interface FileJournalOptions {
   file: string;
   /** Returns why a stored job is unusable, or undefined when it is fine. */
   validate?(job: unknown): string | undefined;
@@ -116,7 +116,11 @@ export function parseJournal<J>(
     return { jobs, warnings, foreign: 'it is not a journal of sagemaker-invoke-async jobs' };
   }
   if (head.version !== JOURNAL_VERSION) {
-    return { jobs, warnings, foreign: `it is version ${JSON.stringify(head.version)} of the journal; this version reads ${JOURNAL_VERSION}` };
+    return {
+      jobs,
+      warnings,
+      foreign: `it is version ${JSON.stringify(head.version)} of the journal; this version reads ${JOURNAL_VERSION}`,
+    };
   }
   let bad = 0;
   let invalid = 0;
@@ -152,7 +156,7 @@ export function parseJournal<J>(
 }
 
 /** Opens (or creates) a journal file. See the module comment. */
-export function openFileJournal<J>(opts: FileJournalOptions<J>): JobStore<J> {
+export function openFileJournal<J>(opts: FileJournalOptions): JobStore<J> {
   const file = path.resolve(opts.file);
   const compactMinBytes = opts.compactMinBytes ?? 64 * 1024;
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -215,14 +219,20 @@ export function openFileJournal<J>(opts: FileJournalOptions<J>): JobStore<J> {
   let writing: Promise<void> | undefined;
   let closed = false;
 
+  const openFd = (): number => {
+    if (fd === undefined) throw new Error(`The journal ${file} is closed`);
+    return fd;
+  };
+
   const writeAll = (text: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const buf = Buffer.from(text);
+      const target = openFd();
       const step = (off: number): void => {
-        fs.write(fd!, buf, off, buf.length - off, null, (err, n) => {
+        fs.write(target, buf, off, buf.length - off, null, (err, n) => {
           if (err) return reject(err);
           if (off + n < buf.length) return step(off + n);
-          fs.fdatasync(fd!, (e) => (e ? reject(e) : resolve()));
+          fs.fdatasync(target, (e) => (e ? reject(e) : resolve()));
         });
       };
       step(0);
@@ -231,7 +241,7 @@ export function openFileJournal<J>(opts: FileJournalOptions<J>): JobStore<J> {
   const compact = (): void => {
     const s = snapshot();
     writeFileAtomic(file, s);
-    fs.closeSync(fd!);
+    fs.closeSync(openFd());
     fd = fs.openSync(file, 'a');
     fileBytes = Buffer.byteLength(s);
   };

@@ -72,7 +72,8 @@ export async function listInServiceEndpoints(options: ListEndpointsOptions): Pro
       const message = err.message || err.Message || res.statusText || 'request failed';
       throw new ServiceError(message, code, res.status, res.headers.get('x-amzn-requestid') ?? undefined);
     }
-    if (!parsed || typeof parsed !== 'object') throw new ServiceError('ListEndpoints returned no JSON', 'SerializationException', res.status);
+    if (!parsed || typeof parsed !== 'object')
+      throw new ServiceError('ListEndpoints returned no JSON', 'SerializationException', res.status);
     const result = parsed as ListPage;
     for (const e of result.Endpoints ?? []) {
       if (e.EndpointName && (!e.EndpointStatus || e.EndpointStatus === 'InService')) names.add(e.EndpointName);

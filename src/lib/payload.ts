@@ -1,6 +1,6 @@
 /**
- * Request body encoding (msg.payload → bytes + default content type, SPEC §3) and response
- * body decoding (bytes + content type → msg.payload, SPEC §4). Shared by the three nodes.
+ * Request body encoding (msg.payload → bytes + default content type, README "Request fields") and response
+ * body decoding (bytes + content type → msg.payload, README "sagemaker-invoke"). Shared by the three nodes.
  */
 import { describeType, parseCsv, toCsv } from './csv';
 import { InputError } from './errors';
@@ -23,10 +23,9 @@ export const JSON_LINES = 'application/jsonlines';
 
 /** The bytes of a Buffer, Uint8Array, ArrayBuffer or typed array; undefined for anything else. */
 export function bytesOf(value: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  // Views (Buffer, Uint8Array, other typed arrays, DataView) first: one check for a plain object.
+  if (ArrayBuffer.isView(value)) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return Buffer.from(value);
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return undefined;
 }
 
@@ -53,7 +52,10 @@ export function toJson(value: unknown): string {
 /** Why a payload cannot be a request body at all (undefined, null, function, symbol, BigInt), or undefined. */
 export function unencodable(value: unknown): InputError | undefined {
   if (value === undefined || value === null) {
-    return new InputError(FIELD, `${FIELD} is ${describeType(value)}: set it to the request body (object, array, string, number or Buffer)`);
+    return new InputError(
+      FIELD,
+      `${FIELD} is ${describeType(value)}: set it to the request body (object, array, string, number or Buffer)`,
+    );
   }
   const t = typeof value;
   if (t === 'function' || t === 'symbol') return new InputError(FIELD, `${FIELD} is a ${t}, which cannot be sent as a request body`);
@@ -141,19 +143,28 @@ export interface Decoded {
 
 /** The media type without parameters, lower-case: `Application/JSON; charset=utf-8` → `application/json`. */
 export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (!contentType) return '';
+  const semicolon = contentType.indexOf(';');
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /** `application/json`, `text/json`, `application/problem+json`, … */
 export function isJsonType(contentType: string | undefined): boolean {
-  const t = mediaType(contentType);
-  return t === 'application/json' || t === 'text/json' || t.endsWith('+json');
+  return isJsonMedia(mediaType(contentType));
 }
+
+const isJsonMedia = (t: string): boolean => t === 'application/json' || t === 'text/json' || t.endsWith('+json');
+const JSON_LINES_TYPES = new Set([
+  'application/jsonlines',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/x-ndjson',
+  'application/ndjson',
+]);
 
 /** `application/jsonlines`, `application/jsonl`, `application/x-ndjson`, … */
 export function isJsonLinesType(contentType: string | undefined): boolean {
-  const t = mediaType(contentType);
-  return ['application/jsonlines', 'application/jsonl', 'application/x-jsonlines', 'application/x-ndjson', 'application/ndjson'].includes(t);
+  return JSON_LINES_TYPES.has(mediaType(contentType));
 }
 
 /** A short quoted excerpt of a text for error messages. */
@@ -201,17 +212,21 @@ export function decodeBody(body: Uint8Array | null | undefined, contentType: str
     case 'auto':
     default: {
       if (bytes.length === 0) return { value: '' };
-      const json = isJsonType(contentType);
-      const lines = !json && isJsonLinesType(contentType);
+      const type = mediaType(contentType);
+      const json = isJsonMedia(type);
+      const lines = !json && JSON_LINES_TYPES.has(type);
       if (json || lines) {
         const text = bytes.toString('utf8');
         try {
           return { value: json ? JSON.parse(text) : parseJsonLines(text) };
         } catch {
-          return { value: text, warning: `Response declared ${mediaType(contentType)} but is not valid JSON; passed on as a string: ${snippet(text)}` };
+          return {
+            value: text,
+            warning: `Response declared ${type} but is not valid JSON; passed on as a string: ${snippet(text)}`,
+          };
         }
       }
-      if (mediaType(contentType).startsWith('text/')) return { value: bytes.toString('utf8') };
+      if (type.startsWith('text/')) return { value: bytes.toString('utf8') };
       return { value: bytes };
     }
   }

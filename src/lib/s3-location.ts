@@ -35,8 +35,8 @@ export function bucketNameProblem(name: string): string | undefined {
 
 /** Why a key (or prefix) cannot be used, or undefined: ≤1024 UTF-8 bytes, no control characters, no `.`/`..` segments. */
 export function keyProblem(key: string): string | undefined {
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) return `key must be at most ${MAX_KEY_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) return `key must be at most ${MAX_KEY_BYTES} bytes`;
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
   if (/[\u0000-\u001f\u007f]/.test(key)) return 'key must not contain control characters';
   // Path-like segments are refused so a message cannot steer the node outside its prefix.
   if (key.split('/').some((s) => s === '..' || s === '.')) return 'key must not contain "." or ".." path segments';
@@ -122,7 +122,7 @@ export function keyDirectory(key: string): string {
 
 /**
  * Validates an input bucket + prefix from the node's settings; returns a problem text or undefined.
- * The prefix is used verbatim before the inference id (`<prefix><id>`), like the SPEC says.
+ * The prefix is used verbatim before the inference id (`<prefix><id>`), as the README's sagemaker-invoke-async section says.
  */
 export function inputTargetProblem(bucket: string, prefix: string): string | undefined {
   const bp = bucketNameProblem(bucket);

@@ -41,7 +41,8 @@ export function queueUrlProblem(url: string): string | undefined {
  * visible ASCII characters, and 36 of them are the UUID that follows the prefix.
  */
 export function inferenceIdPrefixProblem(prefix: string): string | undefined {
-  if (prefix.length > MAX_INFERENCE_ID_PREFIX) return `must be at most ${MAX_INFERENCE_ID_PREFIX} characters (an InferenceId has at most ${MAX_INFERENCE_ID}, 36 of them the UUID), got ${prefix.length}`;
+  if (prefix.length > MAX_INFERENCE_ID_PREFIX)
+    return `must be at most ${MAX_INFERENCE_ID_PREFIX} characters (an InferenceId has at most ${MAX_INFERENCE_ID}, 36 of them the UUID), got ${prefix.length}`;
   if (!/^[\x21-\x7e]*$/.test(prefix)) return 'must be visible ASCII characters (no spaces), as InferenceId requires';
   return undefined;
 }
@@ -83,7 +84,9 @@ export class NotificationRouter {
       ops,
       handle: (n, _m, signal) => this.dispatch(n, signal),
       onInvalid: (err, m) => {
-        this.warn(`queue message ${m.messageId} is not a SageMaker notification (${err.message}); it stays in the queue for the dead-letter queue`);
+        this.warn(
+          `queue message ${m.messageId} is not a SageMaker notification (${err.message}); it stays in the queue for the dead-letter queue`,
+        );
         return 'keep';
       },
       onError: (err, where) => this.warn(`SQS ${where} failed, will retry: ${err instanceof Error ? err.message : String(err)}`),
@@ -140,7 +143,11 @@ const routers = new Map<string, NotificationRouter>();
  * last owner leaves). A router is forgotten as soon as its last owner leaves, so a node started
  * while the old poll is still ending gets a new one.
  */
-export function joinRouter(key: string, create: () => NotificationRouter, owner: JobOwner): { router: NotificationRouter; leave: () => Promise<void> } {
+export function joinRouter(
+  key: string,
+  create: () => NotificationRouter,
+  owner: JobOwner,
+): { router: NotificationRouter; leave: () => Promise<void> } {
   let router = routers.get(key);
   if (!router) {
     router = create();

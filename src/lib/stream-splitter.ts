@@ -7,13 +7,15 @@
 /** How the node cuts the stream into messages. */
 export type SplitMode = 'part' | 'line';
 
+const STREAM = { stream: true };
+
 /** Incremental UTF-8 decoder that never returns half of a multi-byte character. */
 export class Utf8Stream {
   private readonly decoder = new TextDecoder('utf-8');
 
   /** Decodes one part; bytes of an unfinished character are held back for the next call. */
   push(bytes: Uint8Array): string {
-    return this.decoder.decode(bytes, { stream: true });
+    return this.decoder.decode(bytes, STREAM);
   }
 
   /** Flushes held-back bytes at the end of the stream (an unfinished character becomes U+FFFD). */

@@ -16,6 +16,8 @@ export interface WorkQueueOptions {
   queueSize: number;
   /** Called whenever the running/queued counts change. */
   onChange?: (running: number, queued: number) => void;
+  /** The signal jobs get (the node's one abort signal); without it the queue makes its own, aborted by `close()`. */
+  signal?: AbortSignal;
 }
 
 export class WorkQueue {
@@ -27,7 +29,8 @@ export class WorkQueue {
   private head = 0;
   // One signal for every job: jobs are only ever aborted all together (close), and an
   // AbortController per job was a measurable share of the per-message cost.
-  private readonly abort = new AbortController();
+  private readonly abort: AbortController | undefined;
+  private readonly signal: AbortSignal;
   private readonly settled = new Set<Promise<void>>();
   private closed = false;
 
@@ -35,8 +38,13 @@ export class WorkQueue {
     this.concurrency = Math.max(1, Math.floor(options.concurrency) || 1);
     this.queueSize = Math.max(0, Math.floor(options.queueSize) || 0);
     this.onChange = options.onChange;
-    // Each running job's SDK call listens on the shared signal.
-    setMaxListeners(0, this.abort.signal);
+    if (options.signal) this.signal = options.signal;
+    else {
+      this.abort = new AbortController();
+      this.signal = this.abort.signal;
+      // Each running job's SDK call listens on the shared signal.
+      setMaxListeners(0, this.signal);
+    }
   }
 
   /** Jobs running now. */
@@ -47,11 +55,6 @@ export class WorkQueue {
   /** Jobs waiting. */
   get queued(): number {
     return this.waiting.length - this.head;
-  }
-
-  /** True once `close()` was called. */
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /**
@@ -79,7 +82,7 @@ export class WorkQueue {
       this.changed();
     };
     try {
-      p = Promise.resolve(job.run(this.abort.signal)).then(finish, finish);
+      p = Promise.resolve(job.run(this.signal)).then(finish, finish);
     } catch {
       p = Promise.resolve().then(finish);
     }
@@ -104,7 +107,8 @@ export class WorkQueue {
 
   /**
    * Stops taking jobs, releases every waiting job (`release()`, in order), aborts the running
-   * ones and resolves when they have all settled.
+   * ones (unless the signal is the caller's: the caller aborts it) and resolves when they have
+   * all settled.
    */
   async close(reason?: unknown): Promise<void> {
     this.closed = true;
@@ -118,7 +122,7 @@ export class WorkQueue {
         // a release must not stop the others
       }
     }
-    this.abort.abort(reason);
+    this.abort?.abort(reason);
     await Promise.all([...this.settled]);
     this.changed();
   }

@@ -1,8 +1,7 @@
 /**
- * Translated node texts with the English catalog as a fallback. node-red-node-test-helper (and
- * any runtime whose catalog for the node is not loaded) answers RED._ with the key itself; the
- * node then reads `nodes/locales/en-US/<type>.json` (beside the built node file), so the locale
- * file stays the one source of every text.
+ * The one way every text of the package is looked up: `nodes/locales/<lang>/<type>.json`,
+ * through Node-RED's i18n (`RED._`) with the English file as the fallback. The fallback matters
+ * where no catalog is loaded: node-red-node-test-helper answers `RED._` with the key itself.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,35 +9,44 @@ import type { RED } from './red';
 
 export type Translate = (key: string, subs?: Record<string, unknown>) => string;
 
-const catalogs = new Map<string, Record<string, unknown>>();
+/** The npm name: Node-RED names each node set's catalog `<module>/<set>`. */
+const PACKAGE = 'node-red-contrib-sagemaker-runtime';
 
-function englishCatalog(type: string): Record<string, unknown> {
+type Catalog = { [key: string]: string | Catalog };
+const catalogs = new Map<string, Catalog>();
+
+function englishCatalog(type: string): Catalog {
   let catalog = catalogs.get(type);
   if (!catalog) {
     try {
-      catalog = JSON.parse(readFileSync(join(__dirname, 'locales', 'en-US', `${type}.json`), 'utf8'))[type] ?? {};
+      const file = JSON.parse(readFileSync(join(__dirname, 'locales', 'en-US', `${type}.json`), 'utf8')) as Record<string, Catalog>;
+      catalog = file[type] ?? {};
     } catch {
       catalog = {};
     }
-    catalogs.set(type, catalog!);
+    catalogs.set(type, catalog);
   }
-  return catalog!;
+  return catalog;
 }
 
-/** `t('status.busy', { inFlight: 2 })` → the node's text for `<type>.status.busy`. */
+/** Fills `__name__` placeholders as Node-RED's i18n does; unknown ones stay. */
+export function fill(text: string, subs: Record<string, unknown> = {}): string {
+  return text.replace(/__(\w+)__/g, (m, name: string) => (name in subs ? String(subs[name]) : m));
+}
+
+/** `t('status.busy', { inFlight: 2 })` → the text of `<type>.status.busy` in the user's language. */
 export function translator(red: RED, type: string): Translate {
+  const namespace = `${PACKAGE}/${type}:${type}.`;
   return (key, subs = {}) => {
-    const full = `${type}.${key}`;
     let text: unknown;
     try {
-      text = red._(full, subs);
+      text = red._(namespace + key, subs);
     } catch {
       text = undefined;
     }
-    if (typeof text === 'string' && text !== '' && !text.includes(full)) return text;
-    let v: unknown = englishCatalog(type);
-    for (const k of key.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-    if (typeof v !== 'string') return full;
-    return v.replace(/__(\w+)__/g, (m, name: string) => (name in subs ? String(subs[name]) : m));
+    if (typeof text === 'string' && text !== '' && !text.includes(`${type}.${key}`)) return text;
+    let v: string | Catalog | undefined = englishCatalog(type);
+    for (const k of key.split('.')) v = typeof v === 'object' ? v[k] : undefined;
+    return typeof v === 'string' ? fill(v, subs) : `${type}.${key}`;
   };
 }

@@ -1,6 +1,6 @@
 /**
  * `sagemaker-config`: region, credentials, endpoint overrides, timeout and retries; owns the
- * SDK clients shared by every worker node that uses it (SPEC §2).
+ * SDK clients shared by every worker node that uses it (README "Credentials and IAM").
  */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -25,8 +25,9 @@ import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
 import { getCallerIdentity, stsTarget } from '../lib/sts';
 import { SecretCollector } from '../lib/redact';
-import { captureResponseHeaders, configText, scrubClientErrors } from './config-api';
-import type { Node, NodeDef, RED } from './red';
+import { errorSummary as errorText } from '../lib/errors';
+import { configText, scrubClientErrors, type SageMakerConfigNode } from './config-api';
+import type { AdminRequest, AdminResponse, NodeDef, RED } from './red';
 
 /** What the admin routes need to know of a running config node (README, Security). */
 interface DeployedState {
@@ -37,40 +38,14 @@ interface DeployedState {
   endpoint: string | undefined;
 }
 
-interface ConfigNodeState extends Node {
-  configError: string | undefined;
-  region: string | undefined;
-  timeoutMs: number;
-  runtimeClient(): SageMakerRuntimeClient;
-  s3Client(): S3Client;
-  sqsClient(): SQSClient;
-  resolveRegion(): Promise<string>;
-}
-
-interface AdminResponse {
-  status(code: number): AdminResponse;
-  json(v: unknown): void;
-}
-
 type TestResult = { ok: true; account?: string; arn?: string; region: string } | { ok: false; error: string };
 type EndpointsResult = { ok: true; endpoints: string[] } | { ok: false; error: string };
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const prefix = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
-    // The SDK's own text gives no hint where a region could come from.
-    const hint = /^Region is missing$/.test(err.message) ? ': set Region in the config node, or AWS_REGION' : '';
-    return `${prefix}${err.message}${hint}${status ? ` (HTTP ${status})` : ''}`;
-  }
-  return String(err);
-}
 
 export = function (RED: RED) {
   // The running config nodes, by id: the admin routes bind stored credentials to them.
   const deployedNodes = new Map<string, DeployedState>();
 
-  function SageMakerConfig(this: ConfigNodeState, def: NodeDef) {
+  function SageMakerConfig(this: SageMakerConfigNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
     const parsed = parseSettings(def as RawSettings, (node.credentials ?? {}) as RawCredentials);
@@ -125,7 +100,6 @@ export = function (RED: RED) {
           ...runtimeClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler(s),
         });
-        captureResponseHeaders(runtime);
         scrubClientErrors(runtime, scrub);
       }
       return runtime;
@@ -172,7 +146,7 @@ export = function (RED: RED) {
     });
   }
 
-  RED.nodes.registerType('sagemaker-config', SageMakerConfig as unknown as (this: Node, def: NodeDef) => void, {
+  RED.nodes.registerType('sagemaker-config', SageMakerConfig, {
     credentials: {
       accessKeyId: { type: 'text' },
       secretAccessKey: { type: 'password' },
@@ -197,9 +171,10 @@ export = function (RED: RED) {
    * The settings a route may use for the editor's form (posted as `{ settings, credentials }`;
    * the rules are in lib/admin-form.ts), and a collector of every secret to scrub from the answer.
    */
-  function formSettings(id: string, body: unknown):
-    | { ok: true; settings: ConfigSettings; secrets: SecretCollector }
-    | { ok: false; error: string } {
+  function formSettings(
+    id: string,
+    body: unknown,
+  ): { ok: true; settings: ConfigSettings; secrets: SecretCollector } | { ok: false; error: string } {
     const live = deployedNodes.get(id);
     const deployed: DeployedConfig | undefined = live && {
       raw: flowDefinition(id) ?? live.resolved,
@@ -221,7 +196,12 @@ export = function (RED: RED) {
    * variables, the profile), for the routes' one-off signed requests.
    */
   function resolvingClient(settings: ConfigSettings, secrets: SecretCollector): SageMakerRuntimeClient {
-    return new SageMakerRuntimeClient(baseClientOptions(settings, createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c))));
+    return new SageMakerRuntimeClient(
+      baseClientOptions(
+        settings,
+        createCredentialProvider(settings, process.env, (c) => secrets.addIdentity(c)),
+      ),
+    );
   }
 
   /** Test connection: STS GetCallerIdentity with the form's credentials. */
@@ -274,7 +254,7 @@ export = function (RED: RED) {
    * Only JSON bodies: an HTML form on another site can post urlencoded or text/plain bodies
    * without a CORS preflight, but not application/json (Node-RED's own POST /flows is the same).
    */
-  function jsonOnly(req: { is(type: string): string | false | null }, res: AdminResponse, next: () => void): void {
+  function jsonOnly(req: AdminRequest<{ id: string }>, res: AdminResponse, next: () => void): void {
     if (req.is('application/json')) {
       next();
       return;
@@ -287,7 +267,7 @@ export = function (RED: RED) {
    * another site could post JSON here and read the answer. Browsers say where a request comes
    * from in Sec-Fetch-Site; the editor's own calls are `same-origin`. Other clients send none.
    */
-  function notCrossSite(req: { get(name: string): string | undefined }, res: AdminResponse, next: () => void): void {
+  function notCrossSite(req: AdminRequest<{ id: string }>, res: AdminResponse, next: () => void): void {
     const site = (req.get('sec-fetch-site') ?? '').toLowerCase();
     if (site === 'cross-site' || site === 'same-site') {
       res.status(403).json({ ok: false, error: 'Requests from other sites are refused' });
@@ -304,7 +284,7 @@ export = function (RED: RED) {
       jsonOnly,
       notCrossSite,
       RED.auth.needsPermission('flows.write'),
-      (req: { params: { id: string }; body: unknown }, res: AdminResponse) => {
+      (req: AdminRequest<{ id: string }>, res: AdminResponse) => {
         handler(String(req.params.id), req.body).then(
           (result) => res.json(result),
           () => res.json({ ok: false, error: 'The request failed' }),

@@ -56,7 +56,7 @@ describe('chat example on Dashboard 2.0 in Chromium (e2e)', function () {
     } catch (err) {
       const file = await shot(page, `open-failed-${Date.now()}`);
       const shown = await page.evaluate(() => document.body.innerText.slice(0, 300)).catch(() => '?');
-      throw new Error(`${err.message}\n  the page at ${page.url()} showed: ${JSON.stringify(shown)} (${file})`);
+      throw new Error(`${err.message}\n  the page at ${page.url()} showed: ${JSON.stringify(shown)} (${file})`, { cause: err });
     }
     await page.evaluate(() => {
       window.__answers = [];

@@ -74,6 +74,8 @@ describe('npm package (pack, install into a fresh userDir, load in Node-RED)', f
     const files = packed.files.map((f) => f.path);
     const has = (p) => files.includes(p);
     for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/emulator/index.js', 'dist/emulator/cli.js']) assert.ok(has(f), `the tarball lacks ${f}`);
+    // The editor script every node's .html loads (Node-RED serves it from resources/).
+    assert.ok(has('resources/sagemaker-editor.js'), 'the tarball lacks resources/sagemaker-editor.js');
     for (const t of TYPES) {
       for (const f of [`nodes/${t}.js`, `nodes/${t}.html`, `nodes/locales/en-US/${t}.json`, `nodes/locales/en-US/${t}.html`]) assert.ok(has(f), `the tarball lacks ${f}`);
       if (t !== 'sagemaker-config') assert.ok(has(`nodes/icons/${t}.svg`), `the tarball lacks nodes/icons/${t}.svg`);

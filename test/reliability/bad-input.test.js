@@ -185,10 +185,10 @@ const CASES = [
 
   // --- sagemaker-invoke-async -----------------------------------------------------------------------
   { kind: 'async', name: 's3:// URI with a .. segment', msg: () => ({ payload: 'x', inputLocation: 's3://input-bucket/../x' }), expect: 'msg.inputLocation must not contain "." or ".." path segments' },
-  { kind: 'async', name: 's3:// URI with a one-letter bucket and traversal', msg: () => ({ payload: 'x', inputLocation: 's3://b/../x' }), expect: 'msg.inputLocation names an invalid bucket "b" (3–63 lower-case letters, digits, dots and hyphens)' },
+  { kind: 'async', name: 's3:// URI with a one-letter bucket and traversal', msg: () => ({ payload: 'x', inputLocation: 's3://b/../x' }), expect: 'msg.inputLocation names an invalid bucket "b" (the name must be 3–63 characters)' },
   { kind: 'async', name: 'http:// input location', msg: () => ({ payload: 'x', inputLocation: 'http://example.com/k' }), expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "http://example.com/k"' },
   { kind: 'async', name: 's3:/ input location (one slash)', msg: () => ({ payload: 'x', inputLocation: 's3:/b/k' }), expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "s3:/b/k"' },
-  { kind: 'async', name: 's3:// URI with an upper-case bucket', msg: () => ({ payload: 'x', inputLocation: 's3://B_AD/k' }), expect: 'msg.inputLocation names an invalid bucket "B_AD" (3–63 lower-case letters, digits, dots and hyphens)' },
+  { kind: 'async', name: 's3:// URI with an upper-case bucket', msg: () => ({ payload: 'x', inputLocation: 's3://B_AD/k' }), expect: 'msg.inputLocation names an invalid bucket "B_AD" (the name may contain only lower-case letters, digits, "." and "-", and must start and end with a letter or digit)' },
   { kind: 'async', name: 'input location that is a number', msg: () => ({ payload: 'x', inputLocation: 42 }), expect: 'msg.inputLocation must be an s3:// URI string, got number' },
   {
     kind: 'async',

@@ -269,7 +269,7 @@ describe('reliability: emulator hardening', function () {
   const fs = require('node:fs');
   const os = require('node:os');
   const path = require('node:path');
-  const { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, DeleteObjectCommand } = require('@aws-sdk/client-s3');
+  const { PutObjectCommand, GetObjectCommand, ListObjectsV2Command, DeleteObjectCommand } = require('@aws-sdk/client-s3');
   const { InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
   const BUCKET = 'sagemaker-emulator';
   const TIMEOUTS = { headersMs: 500, requestMs: 1000, idleMs: 2000, keepAliveMs: 500 };

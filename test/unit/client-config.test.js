@@ -2,14 +2,11 @@
 const assert = require('node:assert/strict');
 const {
   parseSettings,
-  normaliseEndpointUrl,
   defaultSessionName,
   stsEndpointFor,
   httpHandlerOptions,
   runtimeClientOptions,
   s3ClientOptions,
-  fillText,
-  PROBLEM_TEXTS,
 } = require('../../dist/lib/client-config.js');
 const { memoizeCredentials, createCredentialProvider } = require('../../dist/lib/credentials.js');
 
@@ -17,13 +14,16 @@ const KEYS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'very-secret-value',
 
 function ok(raw, creds) {
   const r = parseSettings(raw, creds);
-  assert.equal(r.ok, true, r.ok ? '' : r.problem.message);
+  assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.problem));
   return r.settings;
 }
+// The text a user sees: the problem's code and params through the locale file.
+const ERRORS = require('../../nodes/locales/en-US/sagemaker-config.json')['sagemaker-config'].errors;
 function bad(raw, creds) {
   const r = parseSettings(raw, creds);
   assert.equal(r.ok, false, 'expected a problem');
-  return r.problem;
+  const message = ERRORS[r.problem.code].replace(/__(\w+)__/g, (m, k) => (k in r.problem.params ? String(r.problem.params[k]) : m));
+  return { ...r.problem, message };
 }
 
 describe('client-config: parseSettings', function () {
@@ -184,14 +184,27 @@ describe('client-config: helpers', function () {
     assert.equal(stsEndpointFor({}, {}), undefined);
   });
 
-  it('the locale file holds the same error texts as the English fallback', function () {
-    const locale = require('../../nodes/locales/en-US/sagemaker-config.json');
-    assert.deepEqual(locale['sagemaker-config'].errors, PROBLEM_TEXTS);
-  });
-
-  it('fillText fills __name__ placeholders and leaves unknown ones', function () {
-    assert.equal(fillText('a __x__ b __y__', { x: 1 }), 'a 1 b __y__');
-    assert.match(fillText(PROBLEM_TEXTS.unusable, { reason: 'R' }), /: R$/);
+  it('every problem parseSettings reports has its text, with every placeholder filled, in the locale file', function () {
+    const texts = ERRORS;
+    const problems = [
+      bad({ region: 'moon' }),
+      bad({ credentialType: 'magic' }),
+      bad({ credentialType: 'keys' }),
+      bad({ credentialType: 'profile' }),
+      bad({ credentialType: 'iot' }),
+      bad({ roleArn: 'nope' }),
+      bad({ roleArn: 'arn:aws:iam::123456789012:role/r', externalId: 'x' }),
+      bad({ roleArn: 'arn:aws:iam::123456789012:role/r', roleSessionName: 'x' }),
+      bad({ endpoint: 'ftp://x' }),
+      bad({ timeout: '0' }),
+      bad({ maxAttempts: '11' }),
+      bad({ retryMode: 'fast' }),
+    ];
+    for (const p of problems) {
+      assert.equal(typeof texts[p.code], 'string', `no locale text for ${p.code}`);
+      for (const [, name] of texts[p.code].matchAll(/__(\w+)__/g)) assert.ok(name in p.params, `${p.code} leaves __${name}__`);
+    }
+    assert.deepEqual([...new Set(problems.map((p) => p.code))].length, problems.length);
   });
 
   it('the HTTP handler uses an idle socket timeout (not a total time limit) and keep-alive agents', function () {
