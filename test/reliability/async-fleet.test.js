@@ -12,7 +12,7 @@ const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
+const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
 const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
 const { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
 const { startEmulator } = require('../../dist/emulator');
@@ -88,8 +88,16 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  // Each queue has a dead-letter queue, as the README's set-up has: a notification whose outcome
+  // was sent but whose queue message was not yet deleted when Node-RED was killed names a job
+  // the restarted node no longer holds, and ends there after 3 receives (README, Scaling out).
+  const deadLetters = new Map();
   async function queue(name, prefix, topics, visibility) {
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility) } }))).QueueUrl;
+    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl;
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+    const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 });
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility), RedrivePolicy } }))).QueueUrl;
+    deadLetters.set(url, dlq);
     const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
     const attributes = { FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }), FilterPolicyScope: 'MessageBody', RawMessageDelivery: 'true' };
     for (const t of topics) await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: attributes }));
@@ -192,6 +200,19 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     const sharedSeen = () => new Set([...records(B), ...records(C)].filter((r) => r.kind === 'shared' || r.kind === 'shared-error').map((r) => r.inferenceId)).size;
     await waitFor(() => instances.every(allEnded) && sharedSeen() === SHARED, 'every outcome');
     await waitFor(async () => (await Promise.all([shared, ...instances.map((i) => i.queueUrl)].map(inQueue))).every((n) => n === 0), 'empty queues');
+    // What went to a dead-letter queue: only notifications of the killed instance A whose
+    // outcome A had already sent (the kill came between its journal and its delete).
+    const deadLettered = new Map();
+    for (const url of [shared, ...instances.map((i) => i.queueUrl)]) {
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetters.get(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      deadLettered.set(url, (got.Messages ?? []).map((m) => JSON.parse(m.Body).inferenceId));
+    }
+    for (const [url, ids] of deadLettered) {
+      if (url === A.queueUrl) continue;
+      assert.deepEqual(ids, [], 'dead letters from a queue whose consumers were never killed');
+    }
+    const deliveredByA = new Set(records(A).filter(ended).map((r) => r.inferenceId));
+    for (const id of deadLettered.get(A.queueUrl)) assert.ok(deliveredByA.has(id), `${id} went to the dead-letter queue without an outcome`);
     for (const inst of instances) {
       inst.nr.child.kill('SIGTERM');
       assert.equal((await inst.nr.exited).code, 0);
@@ -232,7 +253,7 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     const byB = records(B).filter((r) => r.kind.startsWith('shared')).length;
     console.log(
       `      600 jobs: A ${atKill} delivered before the kill, ${repeatsA} repeated after it (flagged); shared queue split B ${byB} / C ${SHARED - byB}; ` +
-        `S3 List 0, GetObject ${emu.stats().s3.GetObject ?? 0}; SQS ReceiveMessage ${emu.stats().requests.ReceiveMessage}, DeleteMessage ${emu.stats().requests.DeleteMessage}`,
+        `${deadLettered.get(A.queueUrl).length} of A's notifications dead-lettered after their outcome; S3 List 0, GetObject ${emu.stats().s3.GetObject ?? 0}; SQS ReceiveMessage ${emu.stats().requests.ReceiveMessage}, DeleteMessage ${emu.stats().requests.DeleteMessage}`,
     );
   });
 });
