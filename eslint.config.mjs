@@ -52,10 +52,5 @@ export default tseslint.config(
     files: ['test/**'],
     rules: { 'no-control-regex': 'off' },
   },
-  {
-    // sagemaker-invoke-async moves onto the worker runtime in the second part of issue #15 (it is
-    // being rewritten for durable jobs meanwhile); until then it keeps its own escapes.
-    files: ['src/nodes/sagemaker-invoke-async.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', 'no-restricted-syntax': 'off', 'prefer-const': 'off' },
-  },
+
 );

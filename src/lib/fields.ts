@@ -283,6 +283,11 @@ export const SETTINGS = {
   sequence: { kind: 'bool', dflt: false },
   completionPayload: { kind: 'bool', dflt: true },
   maxResultBytes: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 6 * 1024 * 1024, unit: 'bytes' },
+  pollInterval: { kind: 'seconds', min: 0.1, dflt: 2 },
+  maxPollInterval: { kind: 'seconds', min: 0.1, dflt: 30 },
+  maxWait: { kind: 'seconds', min: 0.1, dflt: 900 },
+  waitForResult: { kind: 'bool', dflt: true },
+  resultSource: { kind: 'choice', values: ['s3', 'sqs'], dflt: 's3' },
 } as const satisfies Record<string, SettingRule>;
 
 export type SettingKey = keyof typeof SETTINGS;
