@@ -295,6 +295,29 @@ export type SettingKey = keyof typeof SETTINGS;
 /** An SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<queue>`, or any host for SQS-compatible services). */
 export const QUEUE_URL = /^https?:\/\/[^\s/?#@]+\/[^\s?#]+$/i;
 
+/** The longest inference ID the API takes (InvokeEndpointAsync `InferenceId`). */
+export const MAX_INFERENCE_ID = 64;
+/** Generated ids are `<prefix><UUID>`; a UUID has 36 characters. */
+export const MAX_INFERENCE_ID_PREFIX = MAX_INFERENCE_ID - 36;
+
+/** Why `url` is not an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), or undefined. */
+export function queueUrlProblem(url: string): string | undefined {
+  if (url === '') return 'is required';
+  if (!QUEUE_URL.test(url)) return 'must be an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/my-queue';
+  return undefined;
+}
+
+/**
+ * Why `prefix` cannot start every generated InferenceId, or undefined: the id takes up to 64
+ * visible ASCII characters, and 36 of them are the UUID that follows the prefix.
+ */
+export function inferenceIdPrefixProblem(prefix: string): string | undefined {
+  if (prefix.length > MAX_INFERENCE_ID_PREFIX)
+    return `must be at most ${MAX_INFERENCE_ID_PREFIX} characters (an InferenceId has at most ${MAX_INFERENCE_ID}, 36 of them the UUID), got ${prefix.length}`;
+  if (!/^[\x21-\x7e]*$/.test(prefix)) return 'must be visible ASCII characters (no spaces), as InferenceId requires';
+  return undefined;
+}
+
 /** Config node fields (README "Credentials and IAM"): region names such as us-east-1, us-gov-west-1, cn-north-1. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
