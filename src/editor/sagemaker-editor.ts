@@ -246,6 +246,22 @@ const editor = {
     set(!!open);
   },
 
+  /**
+   * A worker form's Advanced section: open when any of `fields` is set, the request format is
+   * not auto, or `open` (other non-default values) says so.
+   */
+  advanced(
+    node: Record<string, unknown>,
+    fields: readonly string[],
+    toggle: string,
+    open: boolean,
+    onChange: (open: boolean) => void,
+  ): void {
+    const format = node.requestFormat;
+    const set = fields.some((k) => !blank(node[k])) || (!blank(format) && format !== 'auto');
+    editor.section(toggle, open || set, onChange);
+  },
+
   listEndpoints,
 
   /**

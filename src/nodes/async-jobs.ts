@@ -5,7 +5,7 @@
  * restored with the mark may already have been delivered before a crash: its outcome carries
  * `msg.sagemaker.redelivered = true` (at-least-once; `inferenceId` is the key to de-duplicate).
  */
-import { fromJsonCopy, type StoredJob } from '../lib/async-jobs';
+import { fromJsonCopy, isStoredJob, type StoredJob } from '../lib/async-jobs';
 import type { JobStore } from '../lib/job-journal';
 import { warnLimiter, type WarnLimiter } from '../lib/warn-limiter';
 import type { DoneFn, NodeMessage, SendFn } from './red';
@@ -72,6 +72,43 @@ export class JobBook {
   drop(id: string): void {
     this.pending.delete(id);
     void this.write(this.journal.remove(id));
+  }
+
+  /**
+   * Resumes the jobs left pending by an earlier instance (redeploy, restart, crash), and moves
+   * jobs kept in the node context by earlier versions of the node into the journal; then starts
+   * the source (a queue's waiting notifications are matched against the restored jobs).
+   */
+  resume(source: { watch(id: string, job: StoredJob, checkNow: boolean): void; start(): void }): void {
+    const { node, t, status } = this.worker;
+    const watch = (id: string, job: StoredJob, onError: (e: unknown) => void): void => {
+      try {
+        source.watch(id, job, true);
+      } catch (e) {
+        this.drop(id);
+        onError(e);
+      }
+    };
+    for (const [id, r] of this.journal.restored) {
+      this.restore(id, r.job, r.sending);
+      watch(id, r.job, (e) => {
+        const message = `dropped job ${r.job.inferenceId}: ${e instanceof Error ? e.message : String(e)}`;
+        node.warn(t('warn.journal', { file: this.journal.where, message }));
+      });
+    }
+    const context = node.context();
+    context.get('pending', undefined, (err, value) => {
+      if (err || this.worker.closing || !value || typeof value !== 'object') return;
+      for (const [id, job] of Object.entries(value)) {
+        if (this.pending.has(id) || !isStoredJob(job)) continue;
+        void this.add(id, job);
+        watch(id, job, () => undefined);
+      }
+      context.set('pending', undefined);
+      status.update();
+    });
+    source.start();
+    status.update();
   }
 
   /** Sends output 2 of job `id`: `payload`, `sagemaker`. False when it was not sent (ended, or closing). */

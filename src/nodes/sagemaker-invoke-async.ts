@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeEndpointAsyncCommand, type InvokeEndpointAsyncCommandInput } from '@aws-sdk/client-sagemaker-runtime';
-import { openJobStore, isStoredJob, toJsonCopy, type StoredJob } from '../lib/async-jobs';
+import { openJobStore, toJsonCopy, type StoredJob } from '../lib/async-jobs';
 import { asyncS3 } from '../lib/async-s3';
 import { InputError } from '../lib/errors';
 import { formatS3Uri, inputTargetProblem, keyProblem, parseS3Uri } from '../lib/s3-location';
@@ -71,41 +71,7 @@ export = function (RED: RED) {
         book = new JobBook(worker, openJobStore(RED.settings?.userDir, node.id, warn));
         if (s.resultSource === 'sqs') ({ source, jobs: sqsJobs } = sqsSource(worker, book, s));
         else source = s3Source(worker, book, s3, s);
-        resume(book, source);
-      }
-
-      /** Resumes the jobs left pending by an earlier instance (redeploy, restart, crash). */
-      function resume(jobs: JobBook, from: ResultSource): void {
-        const watch = (id: string, job: StoredJob, onError: (e: unknown) => void): void => {
-          try {
-            from.watch(id, job, true);
-          } catch (e) {
-            jobs.drop(id);
-            onError(e);
-          }
-        };
-        for (const [id, r] of jobs.journal.restored) {
-          jobs.restore(id, r.job, r.sending);
-          watch(id, r.job, (e) => {
-            const message = `dropped job ${r.job.inferenceId}: ${e instanceof Error ? e.message : String(e)}`;
-            node.warn(t('warn.journal', { file: jobs.journal.where, message }));
-          });
-        }
-        // Jobs kept in the node context by earlier versions of this node move to the journal.
-        const context = node.context();
-        context.get('pending', undefined, (err, value) => {
-          if (err || worker.closing || !value || typeof value !== 'object') return;
-          for (const [id, job] of Object.entries(value)) {
-            if (jobs.pending.has(id) || !isStoredJob(job)) continue;
-            void jobs.add(id, job);
-            watch(id, job, () => undefined);
-          }
-          context.set('pending', undefined);
-          status.update();
-        });
-        // After the restored jobs: their notifications, still in the queue, are matched.
-        from.start();
-        status.update();
+        book.resume(source);
       }
 
       /** Result source sqs: the job's InferenceId, registered before the call (the notification may come before the answer). */
