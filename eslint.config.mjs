@@ -6,11 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      ...['node_modules/', 'dist/', 'nodes/*.js', 'nodes/icons/', 'resources/', '.demo/', 'test-output/', '.scratch/'],
-      // Linted after the parallel branches land (#18 rewrites it now).
-      'scripts/start.js',
-    ],
+    ignores: [...['node_modules/', 'dist/', 'nodes/*.js', 'nodes/icons/', 'resources/', '.demo/', 'test-output/', '.scratch/']],
   },
   js.configs.recommended,
   {
@@ -52,5 +48,4 @@ export default tseslint.config(
     files: ['test/**'],
     rules: { 'no-control-regex': 'off' },
   },
-
 );

@@ -39,15 +39,37 @@ function flows(emu, { queueUrl, prefix, sharedQueueUrl }) {
   const placed = (nodes) => nodes.map((n, i) => (n.z ? { x: 100 + 150 * i, y: 100, ...n } : n));
   return placed([
     { id: 'tab1', type: 'tab', label: 'fleet' },
-    { id: 'cfg', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'chain', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
+    {
+      id: 'cfg',
+      type: 'sagemaker-config',
+      region: 'us-east-1',
+      credentialType: 'chain',
+      endpoint: emu.url,
+      s3Endpoint: emu.s3Url,
+      s3ForcePathStyle: true,
+      sqsEndpoint: emu.sqsUrl,
+    },
     { id: 'in', type: 'http in', z: 'tab1', url: '/job', method: 'post', wires: [['prep']] },
     {
-      id: 'prep', type: 'function', z: 'tab1', outputs: 1, wires: [['an']],
+      id: 'prep',
+      type: 'function',
+      z: 'tab1',
+      outputs: 1,
+      wires: [['an']],
       func: "msg.job = msg.payload.job; msg.endpoint = msg.payload.endpoint; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
     },
     {
-      id: 'an', type: 'sagemaker-invoke-async', z: 'tab1', config: 'cfg', endpointName: 'endpoint', endpointNameType: 'msg',
-      resultSource: 'sqs', queueUrl, inferenceIdPrefix: prefix, maxWait: '120', wires: [['rec-acc'], ['rec-res']],
+      id: 'an',
+      type: 'sagemaker-invoke-async',
+      z: 'tab1',
+      config: 'cfg',
+      endpointName: 'endpoint',
+      endpointNameType: 'msg',
+      resultSource: 'sqs',
+      queueUrl,
+      inferenceIdPrefix: prefix,
+      maxWait: '120',
+      wires: [['rec-acc'], ['rec-res']],
     },
     recorder('rec-acc', 'accepted', ['resp']),
     { id: 'resp', type: 'http response', z: 'tab1', statusCode: '200', wires: [] },
@@ -89,21 +111,43 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
   });
 
   async function queue(name, prefix, topics, visibility) {
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility) } }))).QueueUrl;
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility) } })))
+      .QueueUrl;
     const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const attributes = { FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }), FilterPolicyScope: 'MessageBody', RawMessageDelivery: 'true' };
+    const attributes = {
+      FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }),
+      FilterPolicyScope: 'MessageBody',
+      RawMessageDelivery: 'true',
+    };
     for (const t of topics) await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: attributes }));
     return url;
   }
   const inQueue = async (url) => {
-    const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes;
+    const a = (
+      await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      )
+    ).Attributes;
     return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
   };
 
   /** Starts one Node-RED process; resolves with { url, exited, child }. */
   function start(inst, run) {
     const child = fork(CHILD, [], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', USER_DIR: inst.userDir, OUTCOMES: inst.outcomes, RUN: run, KILL_AT: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        USER_DIR: inst.userDir,
+        OUTCOMES: inst.outcomes,
+        RUN: run,
+        KILL_AT: '',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.add(child);
@@ -116,7 +160,12 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       exited.then(({ code, signal }) => reject(new Error(`Node-RED ${inst.name} exited before it was ready (${code ?? signal})`)));
     });
   }
-  const records = (inst) => fs.readFileSync(inst.outcomes, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const records = (inst) =>
+    fs
+      .readFileSync(inst.outcomes, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   async function waitFor(cond, what, ms = 60000) {
     const end = Date.now() + ms;
     while (!(await cond())) {
@@ -142,9 +191,18 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     for (const name of ['A', 'B', 'C']) {
       const userDir = path.join(dir, name);
       fs.mkdirSync(userDir);
-      const inst = { name, prefix: `gw${name}-`, userDir, outcomes: path.join(dir, `${name}.jsonl`), queueUrl: await queue(`fleet-${name}`, `gw${name}-`, [ok, bad], 2) };
+      const inst = {
+        name,
+        prefix: `gw${name}-`,
+        userDir,
+        outcomes: path.join(dir, `${name}.jsonl`),
+        queueUrl: await queue(`fleet-${name}`, `gw${name}-`, [ok, bad], 2),
+      };
       fs.writeFileSync(inst.outcomes, '');
-      fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows(emu, { queueUrl: inst.queueUrl, prefix: inst.prefix, sharedQueueUrl: name === 'A' ? undefined : shared })));
+      fs.writeFileSync(
+        path.join(userDir, 'flows.json'),
+        JSON.stringify(flows(emu, { queueUrl: inst.queueUrl, prefix: inst.prefix, sharedQueueUrl: name === 'A' ? undefined : shared })),
+      );
       instances.push(inst);
     }
     const [A, B, C] = instances;
@@ -156,7 +214,11 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
 
     // Submit: 150 jobs per instance over HTTP (10 at a time each), 150 shared jobs through the SDK.
     const post = async (inst, i) => {
-      const r = await fetch(`${inst.nr.url}job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job: `${inst.name}-${i}`, endpoint: endpointOf(i), delay: delayOf(i) }) });
+      const r = await fetch(`${inst.nr.url}job`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job: `${inst.name}-${i}`, endpoint: endpointOf(i), delay: delayOf(i) }),
+      });
       assert.equal(r.status, 200);
       return r.json();
     };
@@ -167,7 +229,15 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       for (let i = 0; i < SHARED; i += 10) {
         await Promise.all(
           Array.from({ length: 10 }, (_, k) =>
-            rt.send(new InvokeEndpointAsyncCommand({ EndpointName: endpointOf(i + k), InferenceId: `shared-${i + k}`, Body: Buffer.from(JSON.stringify({ job: `S-${i + k}` })), ContentType: 'application/json', CustomAttributes: `delay=${delayOf(i + k)}` })),
+            rt.send(
+              new InvokeEndpointAsyncCommand({
+                EndpointName: endpointOf(i + k),
+                InferenceId: `shared-${i + k}`,
+                Body: Buffer.from(JSON.stringify({ job: `S-${i + k}` })),
+                ContentType: 'application/json',
+                CustomAttributes: `delay=${delayOf(i + k)}`,
+              }),
+            ),
           ),
         );
       }
@@ -176,10 +246,14 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
 
     // Kill -9 A while its results arrive, then start it again on the same user directory.
     const ended = (r) => r.kind === 'result' || r.kind === 'error';
-    await waitFor(() => records(A).filter(ended).length >= 20, 'A\'s first results');
+    await waitFor(() => records(A).filter(ended).length >= 20, "A's first results");
     A.nr.child.kill('SIGKILL');
     assert.equal((await A.nr.exited).signal, 'SIGKILL');
-    const atKill = new Set(records(A).filter(ended).map((r) => r.inferenceId)).size;
+    const atKill = new Set(
+      records(A)
+        .filter(ended)
+        .map((r) => r.inferenceId),
+    ).size;
     assert.ok(atKill < PER_INSTANCE, `A had delivered ${atKill} of ${PER_INSTANCE} when killed`);
     A.nr = await start(A, '2');
 
@@ -189,9 +263,14 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       const done = new Set(rs.filter(ended).map((r) => r.inferenceId));
       return rs.filter((r) => r.kind === 'accepted').every((r) => done.has(r.inferenceId));
     };
-    const sharedSeen = () => new Set([...records(B), ...records(C)].filter((r) => r.kind === 'shared' || r.kind === 'shared-error').map((r) => r.inferenceId)).size;
+    const sharedSeen = () =>
+      new Set([...records(B), ...records(C)].filter((r) => r.kind === 'shared' || r.kind === 'shared-error').map((r) => r.inferenceId))
+        .size;
     await waitFor(() => instances.every(allEnded) && sharedSeen() === SHARED, 'every outcome');
-    await waitFor(async () => (await Promise.all([shared, ...instances.map((i) => i.queueUrl)].map(inQueue))).every((n) => n === 0), 'empty queues');
+    await waitFor(
+      async () => (await Promise.all([shared, ...instances.map((i) => i.queueUrl)].map(inQueue))).every((n) => n === 0),
+      'empty queues',
+    );
     for (const inst of instances) {
       inst.nr.child.kill('SIGTERM');
       assert.equal((await inst.nr.exited).code, 0);
@@ -206,7 +285,11 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       const outcomes = rs.filter(ended);
       const byId = new Map();
       for (const r of outcomes) byId.set(r.inferenceId, [...(byId.get(r.inferenceId) ?? []), r]);
-      assert.deepEqual([...byId.keys()].sort(), accepted.map((r) => r.inferenceId).sort(), `${inst.name}: one outcome per accepted job, no other`);
+      assert.deepEqual(
+        [...byId.keys()].sort(),
+        accepted.map((r) => r.inferenceId).sort(),
+        `${inst.name}: one outcome per accepted job, no other`,
+      );
       for (const [id, list] of byId) {
         assert.ok(id.startsWith(inst.prefix), `${inst.name} got ${id}`);
         const a = accepted.find((r) => r.inferenceId === id);
@@ -219,7 +302,10 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
         // Only a kill can repeat an outcome, and a repeat is flagged.
         if (list.length > 1) {
           assert.equal(inst, A, `${inst.name} delivered ${id} ${list.length} times`);
-          assert.ok(list.slice(1).every((r) => r.redelivered), `an unflagged repeat of ${id}`);
+          assert.ok(
+            list.slice(1).every((r) => r.redelivered),
+            `an unflagged repeat of ${id}`,
+          );
           repeatsA += list.length - 1;
         }
       }

@@ -35,7 +35,10 @@ describe('async-s3', function () {
     ]);
     assert.equal(page.nextContinuationToken, undefined);
     const after = await s3.list({ bucket: BUCKET, prefix: 'unit/in/', startAfter: 'unit/in/a.json', signal });
-    assert.deepEqual(after.objects.map((o) => o.key), ['unit/in/b.json']);
+    assert.deepEqual(
+      after.objects.map((o) => o.key),
+      ['unit/in/b.json'],
+    );
     const got = await s3.read({ type: 'output', bucket: BUCKET, key: 'unit/in/a.json', size: 7 }, 100, signal);
     assert.equal(got.kind, 'output');
     assert.equal(Buffer.from(got.bytes).toString(), '{"a":1}');
