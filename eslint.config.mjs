@@ -6,11 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      ...['node_modules/', 'dist/', 'nodes/*.js', 'nodes/icons/', 'resources/', '.demo/', 'test-output/', '.scratch/'],
-      // Linted after the parallel branches land (#18 rewrites it now).
-      'scripts/start.js',
-    ],
+    ignores: [...['node_modules/', 'dist/', 'nodes/*.js', 'nodes/icons/', 'resources/', '.demo/', 'test-output/', '.scratch/']],
   },
   js.configs.recommended,
   {
@@ -51,11 +47,5 @@ export default tseslint.config(
     // Tests feed control characters on purpose (header injection, bad input).
     files: ['test/**'],
     rules: { 'no-control-regex': 'off' },
-  },
-  {
-    // sagemaker-invoke-async moves onto the worker runtime in the second part of issue #15 (it is
-    // being rewritten for durable jobs meanwhile); until then it keeps its own escapes.
-    files: ['src/nodes/sagemaker-invoke-async.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', 'no-restricted-syntax': 'off', 'prefer-const': 'off' },
   },
 );

@@ -68,7 +68,10 @@ function jsonError(err, text) {
 function readExamples(dir) {
   let files;
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (err) {
     if (err.code === 'ENOENT') return [];
     throw new DemoError(`Cannot read the examples folder ${rel(dir)}: ${err.message}`);
@@ -149,14 +152,24 @@ function buildFlows(examples) {
 
 /** `METHOD url` of each `http in` node, for the banner. */
 function httpEndpoints(flows, base) {
-  return flows.filter((n) => n.type === 'http in' && n.url).map((n) => `${String(n.method || 'get').toUpperCase()} ${new URL(n.url.replace(/^\//, ''), base).href}`);
+  return flows
+    .filter((n) => n.type === 'http in' && n.url)
+    .map((n) => `${String(n.method || 'get').toUpperCase()} ${new URL(n.url.replace(/^\//, ''), base).href}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // userDir
 
 // Files Node-RED reads from its userDir; a corrupt one otherwise surfaces as an obscure error.
-const USER_DIR_JSON = ['package.json', '.config.nodes.json', '.config.runtime.json', '.config.users.json', '.config.projects.json', '.sessions.json', 'flows_cred.json'];
+const USER_DIR_JSON = [
+  'package.json',
+  '.config.nodes.json',
+  '.config.runtime.json',
+  '.config.users.json',
+  '.config.projects.json',
+  '.sessions.json',
+  'flows_cred.json',
+];
 
 function checkUserDir(userDir) {
   let st;
@@ -173,7 +186,9 @@ function checkUserDir(userDir) {
     try {
       JSON.parse(text);
     } catch (err) {
-      throw new DemoError(`${rel(file)} in the demo's userDir is not valid JSON (${jsonError(err, text)}); delete it (or the whole ${rel(userDir)} folder) and run again`);
+      throw new DemoError(
+        `${rel(file)} in the demo's userDir is not valid JSON (${jsonError(err, text)}); delete it (or the whole ${rel(userDir)} folder) and run again`,
+      );
     }
   }
 }
@@ -186,7 +201,9 @@ function checkUserDir(userDir) {
 function linkPackage(userDir, others = []) {
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
   const pj = path.join(userDir, 'package.json');
-  const manifest = fs.existsSync(pj) ? readJson(pj, 'userDir file') : { name: 'node-red-sagemaker-demo', description: 'userDir of `npm start`', version: '0.0.0', private: true };
+  const manifest = fs.existsSync(pj)
+    ? readJson(pj, 'userDir file')
+    : { name: 'node-red-sagemaker-demo', description: 'userDir of `npm start`', version: '0.0.0', private: true };
   const packages = [{ name: pkg.name, dir: root }, ...others];
   for (const p of packages) manifest.dependencies = { ...manifest.dependencies, [p.name]: `file:${path.relative(userDir, p.dir) || '.'}` };
   fs.writeFileSync(pj, JSON.stringify(manifest, null, 2) + '\n');
@@ -401,7 +418,10 @@ async function startDemo(options = {}) {
   const closeServer = () => new Promise((resolve) => listening.server.close(() => resolve()));
   try {
     fs.mkdirSync(userDir, { recursive: true });
-    linkPackage(userDir, packages.filter((p) => p.dir));
+    linkPackage(
+      userDir,
+      packages.filter((p) => p.dir),
+    );
     const flowFile = path.join(userDir, 'flows.json');
     if (!(o.keepFlows && fs.existsSync(flowFile))) {
       fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2) + '\n');
@@ -497,23 +517,38 @@ async function startDemo(options = {}) {
       `Node-RED editor:     ${nodeRed.url}`,
       `SageMaker emulator:  ${emulator.url}  (region ${env.AWS_REGION}, access key test / secret test)`,
       `S3 (emulator):       ${emulator.s3Url}`,
-      ...(env.SQS_ENDPOINT_URL ? [`SQS/SNS (emulator):  ${env.SQS_ENDPOINT_URL}  (queues \${GATEWAY_QUEUE_URL}, \${FLEET_QUEUE_URL})`] : []),
+      ...(env.SQS_ENDPOINT_URL
+        ? [`SQS/SNS (emulator):  ${env.SQS_ENDPOINT_URL}  (queues \${GATEWAY_QUEUE_URL}, \${FLEET_QUEUE_URL})`]
+        : []),
       `MQTT broker:         ${broker.url}  (\${MQTT_BROKER_URL})` +
-        (simulator ? `; simulator: ${o.simulate.devices ?? 10} devices, ${o.simulate.rate ?? 10} readings/s` : '; readings: npm start -- --simulate, or npm run simulate'),
+        (simulator
+          ? `; simulator: ${o.simulate.devices ?? 10} devices, ${o.simulate.rate ?? 10} readings/s`
+          : '; readings: npm start -- --simulate, or npm run simulate'),
       `userDir:             ${rel(userDir)}`,
       '',
       tabs.length ? 'Example flows, one tab each:' : 'No example flows found in examples/',
       ...tabs.map((t) => `  - ${t.label || t.name}`),
       ...missing.map((m) => `Left out (needs npm install ${m.package}): ${m.example.name}`),
       ...httpEndpoints(flows, nodeRed.url).map((e) => `HTTP endpoint of the examples: ${e}`),
-      ...flows.filter((n) => n.type === 'ui-base' && n.path).map((n) => `Dashboard of the examples: ${new URL(n.path.replace(/^\//, ''), nodeRed.url).href}`),
+      ...flows
+        .filter((n) => n.type === 'ui-base' && n.path)
+        .map((n) => `Dashboard of the examples: ${new URL(n.path.replace(/^\//, ''), nodeRed.url).href}`),
       '',
       'Press Ctrl-C to stop.',
       '',
     ];
     console.log(lines.join('\n'));
   }
-  return { url: nodeRed.url, emulator, broker, nodeRed, tabs, missing: missing.map((m) => ({ name: m.example.name, package: m.package })), userDir, close };
+  return {
+    url: nodeRed.url,
+    emulator,
+    broker,
+    nodeRed,
+    tabs,
+    missing: missing.map((m) => ({ name: m.example.name, package: m.package })),
+    userDir,
+    close,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,7 +576,8 @@ function parseArgs(argv, env) {
   if (env.PORT !== undefined && env.PORT !== '') out.port = parsePort(env.PORT, 'PORT');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new DemoError(`${flag} needs a value`);
@@ -555,8 +591,7 @@ function parseArgs(argv, env) {
       const n = Number(value());
       if (!(n > 0)) throw new DemoError(`${flag} must be a positive number`);
       out.simulate = { ...out.simulate, [flag.slice(2)]: flag === '--devices' ? Math.ceil(n) : n };
-    }
-    else if (flag === '--help' || flag === '-h') out.help = true;
+    } else if (flag === '--help' || flag === '-h') out.help = true;
     else throw new DemoError(`Unknown option ${a}\n\n${USAGE}`);
   }
   return out;
@@ -590,7 +625,8 @@ async function main() {
       console.log(USAGE);
       return;
     }
-    const { help, ...options } = args;
+    const options = { ...args };
+    delete options.help;
     starting = startDemo(options);
     await starting;
   } catch (err) {

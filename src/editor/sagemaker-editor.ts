@@ -15,6 +15,7 @@ import {
   ENDPOINT_NAME_TYPES,
   EXTERNAL_ID_PATTERN,
   FIELDS,
+  inferenceIdPrefixProblem,
   IOT_ROLE_ALIAS_PATTERN,
   IOT_THING_NAME_PATTERN,
   normaliseEndpointUrl,
@@ -29,6 +30,7 @@ import {
   type SettingKey,
   type SettingRule,
 } from '../lib/fields';
+import { bucketNameProblem, keyProblem } from '../lib/s3-location';
 
 // --- the little of jQuery and the editor's RED this file uses ------------------------------
 interface JQuery {
@@ -55,8 +57,6 @@ interface AjaxOptions {
 type Validator = (this: Record<string, unknown> | undefined, value: unknown) => boolean;
 interface EditorRED {
   nodes: { node(id: string): Record<string, unknown> | null };
-  /** The pre-1.0 helper object some forms still use (sagemaker-invoke-async until it moves over). */
-  sagemaker?: LegacyHelpers;
 }
 declare const $: ((selector: string) => JQuery) & { ajax(options: AjaxOptions): void };
 declare const RED: EditorRED;
@@ -77,6 +77,11 @@ function blank(v: unknown): boolean {
 /** A validator: blank and `${ENV}` pass, anything else must pass `test` (trimmed). */
 function check(test: (v: string) => boolean): Validator {
   return (v) => blank(v) || ENV.test(String(v).trim()) || test(String(v).trim());
+}
+
+/** A validator on the value as typed (a missing value is ''). */
+function untrimmed(test: (v: string) => boolean): Validator {
+  return (v) => test(v === undefined || v === null ? '' : String(v));
 }
 
 function settingOk(rule: SettingRule, v: string): boolean {
@@ -196,6 +201,14 @@ const editor = {
 
   queueUrl: check((v) => QUEUE_URL.test(v)),
 
+  /** sagemaker-invoke-async's input bucket and prefix, and the prefix of its generated InferenceIds. */
+  async: {
+    inputBucket: check((v) => bucketNameProblem(v) === undefined),
+    inputPrefix: check((v) => keyProblem(v) === undefined && !v.startsWith('/')),
+    // Not trimmed: the runtime uses the prefix as typed.
+    inferenceIdPrefix: untrimmed((v) => inferenceIdPrefixProblem(v) === undefined),
+  },
+
   /** The config node's fields. */
   config: {
     region: check((v) => REGION_PATTERN.test(v)),
@@ -233,6 +246,22 @@ const editor = {
     set(!!open);
   },
 
+  /**
+   * A worker form's Advanced section: open when any of `fields` is set, the request format is
+   * not auto, or `open` (other non-default values) says so.
+   */
+  advanced(
+    node: Record<string, unknown>,
+    fields: readonly string[],
+    toggle: string,
+    open: boolean,
+    onChange: (open: boolean) => void,
+  ): void {
+    const format = node.requestFormat;
+    const set = fields.some((k) => !blank(node[k])) || (!blank(format) && format !== 'auto');
+    editor.section(toggle, open || set, onChange);
+  },
+
   listEndpoints,
 
   /**
@@ -266,26 +295,4 @@ const editor = {
   },
 };
 
-/** The helpers sagemaker-invoke-async's form still calls (`RED.sagemaker`), until it uses `SageMakerEditor`. */
-interface LegacyHelpers {
-  blank: typeof blank;
-  NAME: RegExp;
-  validators: Record<string, (...args: never[]) => Validator>;
-  section: typeof editor.section;
-  endpointInput: typeof editor.endpointInput;
-}
-
 window.SageMakerEditor = editor;
-RED.sagemaker = {
-  blank,
-  NAME: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/,
-  validators: {
-    ascii: (max: number) => check((v) => v.length <= max && /^[\x20-\x7E]*$/.test(v)),
-    named: (max: number, re: { test(v: string): boolean }) => check((v) => v.length <= max && re.test(v)),
-    intIn: (min: number, max: number) => check((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max),
-    numberIn: (min: number, max: number) => check((v) => v !== '' && Number.isFinite(Number(v)) && Number(v) >= min && Number(v) <= max),
-    endpointName: () => editor.endpointName(),
-  },
-  section: editor.section,
-  endpointInput: editor.endpointInput,
-};

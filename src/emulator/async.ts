@@ -60,7 +60,10 @@ function trimSlashes(s: string): string {
 /** `s3://bucket/prefix` + parts → `s3://bucket/prefix/part/…` (empty parts skipped). */
 function location(base: string, ...parts: Array<string | undefined>): string {
   const b = base.replace(/\/+$/, '');
-  const rest = parts.filter((p): p is string => !!p).map(trimSlashes).filter((p) => p !== '');
+  const rest = parts
+    .filter((p): p is string => !!p)
+    .map(trimSlashes)
+    .filter((p) => p !== '');
   return [b, ...rest].join('/');
 }
 
@@ -103,7 +106,11 @@ export async function handleAsync(ctx: InvocationContext): Promise<void> {
       throw validation('S3OutputPathExtension must not contain "." or ".." path segments');
     }
     const filename = headers['x-amzn-sagemaker-filename'];
-    const outputLocation = location(cfg.outputPath ?? `s3://${DEFAULT_BUCKET}/async-output/${endpointName}`, extension, filename || `${inferenceId}.out`);
+    const outputLocation = location(
+      cfg.outputPath ?? `s3://${DEFAULT_BUCKET}/async-output/${endpointName}`,
+      extension,
+      filename || `${inferenceId}.out`,
+    );
     const failurePath = cfg.failurePath === null ? null : (cfg.failurePath ?? `s3://${DEFAULT_BUCKET}/async-failures/${endpointName}`);
     const failureLocation = failurePath === null ? undefined : location(failurePath, extension, `${inferenceId}-error.out`);
 
@@ -121,7 +128,8 @@ export async function handleAsync(ctx: InvocationContext): Promise<void> {
     if (ctx.fault?.kind === 'async-never') return; // accepted, and never heard of again
 
     const customAttributes = headers['x-amzn-sagemaker-custom-attributes'];
-    const delay = delayOverride(customAttributes) ?? (cfg.delayMs ?? DEFAULT_DELAY_MS) + state.random() * (cfg.jitterMs ?? DEFAULT_JITTER_MS);
+    const delay =
+      delayOverride(customAttributes) ?? (cfg.delayMs ?? DEFAULT_DELAY_MS) + state.random() * (cfg.jitterMs ?? DEFAULT_JITTER_MS);
     const timeoutSeconds = Number(headers['x-amzn-sagemaker-invocationtimeoutseconds'] || 900);
     const jobs = jobsOf(state);
     const job: Job = {
@@ -138,12 +146,15 @@ export async function handleAsync(ctx: InvocationContext): Promise<void> {
       inputLocation,
       outputLocation,
     };
-    const timer = setTimeout(() => {
-      jobs.timers.delete(timer);
-      runJob(job).catch((err) => {
-        if (!job.signal.aborted && state.options.verbose) console.error(`async job ${inferenceId}: ${(err as Error).message}`);
-      });
-    }, Math.min(delay, timeoutSeconds * 1000));
+    const timer = setTimeout(
+      () => {
+        jobs.timers.delete(timer);
+        runJob(job).catch((err) => {
+          if (!job.signal.aborted && state.options.verbose) console.error(`async job ${inferenceId}: ${(err as Error).message}`);
+        });
+      },
+      Math.min(delay, timeoutSeconds * 1000),
+    );
     jobs.timers.add(timer);
   } catch (err) {
     const e = err instanceof ApiError ? err : new ApiError(500, 'InternalFailure', (err as Error).message);
@@ -175,12 +186,18 @@ export const MAX_INCLUDED_RESPONSE_BYTES = 128 * 1024;
  * Publishes the job's notification to the endpoint's success or error topic, in the format of
  * the SageMaker Developer Guide ("Check prediction results"; README, "Scaling out").
  */
-function notify(job: Job, status: 'Completed' | 'Failed', detail: { body?: Buffer | string; contentType?: string; failureReason?: string }): void {
+function notify(
+  job: Job,
+  status: 'Completed' | 'Failed',
+  detail: { body?: Buffer | string; contentType?: string; failureReason?: string },
+): void {
   const { state, endpoint, headers, endpointName } = job.ctx;
   const cfg = endpoint.async ?? {};
   const topic = status === 'Completed' ? cfg.successTopic : cfg.errorTopic;
   if (!topic || !state.publish || job.signal.aborted) return;
-  const include = (cfg.includeInferenceResponseIn ?? []).includes(status === 'Completed' ? 'SUCCESS_NOTIFICATION_TOPIC' : 'ERROR_NOTIFICATION_TOPIC');
+  const include = (cfg.includeInferenceResponseIn ?? []).includes(
+    status === 'Completed' ? 'SUCCESS_NOTIFICATION_TOPIC' : 'ERROR_NOTIFICATION_TOPIC',
+  );
   const body = detail.body === undefined ? undefined : Buffer.from(detail.body);
   const requestParameters: Record<string, string> = {};
   const add = (k: string, v: string | undefined): void => {
@@ -198,9 +215,17 @@ function notify(job: Job, status: 'Completed' | 'Failed', detail: { body?: Buffe
     invocationStatus: status,
     ...(status === 'Failed' ? { failureReason: detail.failureReason } : {}),
     requestParameters,
-    ...(status === 'Completed' ? { responseParameters: { contentType: detail.contentType ?? 'application/octet-stream', outputLocation: job.outputLocation } } : {}),
+    ...(status === 'Completed'
+      ? { responseParameters: { contentType: detail.contentType ?? 'application/octet-stream', outputLocation: job.outputLocation } }
+      : {}),
     ...(include && body && body.length <= MAX_INCLUDED_RESPONSE_BYTES
-      ? { responseBody: { content: body.toString('base64'), message: 'Check S3 path location(if configured) or Cloudwatch for additional details.', encoding: 'BASE64' } }
+      ? {
+          responseBody: {
+            content: body.toString('base64'),
+            message: 'Check S3 path location(if configured) or Cloudwatch for additional details.',
+            encoding: 'BASE64',
+          },
+        }
       : {}),
     inferenceId: job.inferenceId,
     eventVersion: '1.0',
@@ -228,17 +253,24 @@ async function runJob(job: Job): Promise<void> {
     notify(job, 'Failed', { body: text, failureReason: `ClientError: ${text}` });
   };
   const fault = ctx.fault?.kind;
-  if (job.timedOut) return fail(`Inference ${job.inferenceId} exceeded InvocationTimeoutSeconds; the model did not finish in time (ModelInvocationTimeExceeded).`);
-  if (fault === 'async-failure') return fail(`Received server error (500) from primary with message "Emulated async inference failure for ${job.inferenceId}".`);
+  if (job.timedOut)
+    return fail(
+      `Inference ${job.inferenceId} exceeded InvocationTimeoutSeconds; the model did not finish in time (ModelInvocationTimeExceeded).`,
+    );
+  if (fault === 'async-failure')
+    return fail(`Received server error (500) from primary with message "Emulated async inference failure for ${job.inferenceId}".`);
   if (fault === 'model-error') {
     const status = ctx.fault?.originalStatusCode ?? 500;
-    return fail(`Received ${status >= 500 ? 'server' : 'client'} error (${status}) from primary with message "${ctx.fault?.originalMessage ?? 'Model error'}".`);
+    return fail(
+      `Received ${status >= 500 ? 'server' : 'client'} error (${status}) from primary with message "${ctx.fault?.originalMessage ?? 'Model error'}".`,
+    );
   }
 
   let body = job.body;
   let contentType: string | undefined = ctx.headers['x-amzn-sagemaker-content-type'];
   if (job.input) {
-    if (fault === 'async-missing-input') return fail(`Failed to download input data from ${formatLoc(job.input)}: NoSuchKey: The specified key does not exist.`);
+    if (fault === 'async-missing-input')
+      return fail(`Failed to download input data from ${formatLoc(job.input)}: NoSuchKey: The specified key does not exist.`);
     try {
       const got = await s3.send(new GetObjectCommand({ Bucket: job.input.bucket, Key: job.input.key }), { abortSignal: job.signal });
       body = Buffer.from(await got.Body!.transformToByteArray());

@@ -87,7 +87,8 @@ function parseArgs(argv: string[]): EmulatorOptions | 'help' {
         } catch (e) {
           throw new Error(`config file ${file} is not valid JSON: ${(e as Error).message}`);
         }
-        if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new Error(`config file ${file} must hold a JSON object`);
+        if (options === null || typeof options !== 'object' || Array.isArray(options))
+          throw new Error(`config file ${file} must hold a JSON object`);
         break;
       }
       default:
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') {
-      console.error(`sagemaker-emulator: port ${options.port ?? 9080} on ${options.host ?? '127.0.0.1'} is already in use; pick another with --port (0 = any free port)`);
+      console.error(
+        `sagemaker-emulator: port ${options.port ?? 9080} on ${options.host ?? '127.0.0.1'} is already in use; pick another with --port (0 = any free port)`,
+      );
     } else {
       console.error(`sagemaker-emulator: could not start: ${err.message}`);
     }

@@ -59,8 +59,23 @@ export class CertificateAuthority implements KeyPair {
   static async create(commonName = 'SageMaker Runtime emulator test CA'): Promise<CertificateAuthority> {
     return inTempDir(async (dir) => {
       await run(
-        ['req', '-x509', ...NEW_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${escapeSubject(commonName)}`,
-          '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+        [
+          'req',
+          '-x509',
+          ...NEW_KEY,
+          '-keyout',
+          'ca.key',
+          '-out',
+          'ca.crt',
+          '-days',
+          '2',
+          '-subj',
+          `/CN=${escapeSubject(commonName)}`,
+          '-addext',
+          'basicConstraints=critical,CA:TRUE',
+          '-addext',
+          'keyUsage=critical,keyCertSign,cRLSign',
+        ],
         dir,
       );
       return new CertificateAuthority(await readFile(join(dir, 'ca.crt'), 'utf8'), await readFile(join(dir, 'ca.key'), 'utf8'));
@@ -85,8 +100,25 @@ export class CertificateAuthority implements KeyPair {
       await writeFile(join(dir, 'ext.cnf'), ext.join('\n') + '\n');
       await run(['req', '-new', ...NEW_KEY, '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${escapeSubject(commonName)}`], dir);
       await run(
-        ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomUUID().replace(/-/g, '').slice(0, 16)}`,
-          '-days', '2', '-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.crt'],
+        [
+          'x509',
+          '-req',
+          '-in',
+          'leaf.csr',
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-set_serial',
+          `0x${randomUUID().replace(/-/g, '').slice(0, 16)}`,
+          '-days',
+          '2',
+          '-sha256',
+          '-extfile',
+          'ext.cnf',
+          '-out',
+          'leaf.crt',
+        ],
         dir,
       );
       return { cert: await readFile(join(dir, 'leaf.crt'), 'utf8'), key: await readFile(join(dir, 'leaf.key'), 'utf8') };
@@ -184,18 +216,28 @@ export async function startIotCredentialsServer(options: IotServerOptions): Prom
       return fail(403, 'AccessDeniedException', 'Access Denied');
     }
     Promise.resolve()
-      .then(() => options.issue(alias, thingName, String(peer.fingerprint256 ?? '').replace(/:/g, '').toLowerCase()))
+      .then(() =>
+        options.issue(
+          alias,
+          thingName,
+          String(peer.fingerprint256 ?? '')
+            .replace(/:/g, '')
+            .toLowerCase(),
+        ),
+      )
       .then((c) => {
         stats.issued++;
         res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
-        res.end(JSON.stringify({
-          credentials: {
-            accessKeyId: c.accessKeyId,
-            secretAccessKey: c.secretAccessKey,
-            sessionToken: c.sessionToken,
-            expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          },
-        }));
+        res.end(
+          JSON.stringify({
+            credentials: {
+              accessKeyId: c.accessKeyId,
+              secretAccessKey: c.secretAccessKey,
+              sessionToken: c.sessionToken,
+              expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            },
+          }),
+        );
       })
       .catch((err: Error) => fail(500, 'InternalFailureException', err.message));
   });

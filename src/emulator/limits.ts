@@ -16,7 +16,10 @@ export interface Timeouts {
 }
 
 /** Options for http.createServer, then `idle(server)` once it exists. */
-export function serverLimits(timeouts: Timeouts | undefined, defaults: Timeouts = {}): { options: http.ServerOptions; idle(server: http.Server): void } {
+export function serverLimits(
+  timeouts: Timeouts | undefined,
+  defaults: Timeouts = {},
+): { options: http.ServerOptions; idle(server: http.Server): void } {
   const t = { headersMs: 20_000, requestMs: 120_000, idleMs: 120_000, keepAliveMs: 5_000, ...defaults, ...timeouts };
   return {
     options: {

@@ -44,7 +44,9 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
       size += c.length;
       if (size <= BODY_LIMIT) chunks.push(c);
     });
-    req.on('end', () => (size > BODY_LIMIT ? reject(new ApiError(413, 'RequestEntityTooLarge', 'Request body too large')) : resolve(Buffer.concat(chunks))));
+    req.on('end', () =>
+      size > BODY_LIMIT ? reject(new ApiError(413, 'RequestEntityTooLarge', 'Request body too large')) : resolve(Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }
@@ -122,7 +124,16 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
       const body = await readBody(req);
       const authenticate = async (service: string): Promise<void> => {
         if (!o.auth) return;
-        await verifySigV4({ method: 'POST', path: rawPath, query: parseQuery(search), headers: req.headers, body, services: [service], region: o.region, lookup: o.lookup });
+        await verifySigV4({
+          method: 'POST',
+          path: rawPath,
+          query: parseQuery(search),
+          headers: req.headers,
+          body,
+          services: [service],
+          region: o.region,
+          lookup: o.lookup,
+        });
       };
       if (isSqs) {
         const op = (target as string).slice('AmazonSQS.'.length);
@@ -134,10 +145,15 @@ export async function startMessaging(o: MessagingOptions): Promise<MessagingHand
         } catch {
           throw new SqsError(400, 'InvalidParameterValue', 'The request body is not JSON.', 'InvalidParameterValue');
         }
-        if (!input || typeof input !== 'object' || Array.isArray(input)) throw new SqsError(400, 'InvalidParameterValue', 'The request body must be a JSON object.', 'InvalidParameterValue');
+        if (!input || typeof input !== 'object' || Array.isArray(input))
+          throw new SqsError(400, 'InvalidParameterValue', 'The request body must be a JSON object.', 'InvalidParameterValue');
         const out = JSON.stringify(await sqs.handle(op, input, abort.signal));
         if (res.destroyed) return;
-        res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
+        res.writeHead(200, {
+          'Content-Type': 'application/x-amz-json-1.0',
+          'Content-Length': Buffer.byteLength(out),
+          'x-amzn-RequestId': requestId,
+        });
         res.end(out);
         return;
       }

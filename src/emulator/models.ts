@@ -105,7 +105,8 @@ interface Readings {
   threshold?: number;
 }
 
-const isSeries = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+const isSeries = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
 function fromJsonArray(value: unknown, wrapped: boolean): Readings {
   if (!Array.isArray(value) || value.length === 0) throw new ModelFailure(400, 'Expected a non-empty array of readings');
@@ -137,16 +138,19 @@ function parseJson(text: string): Readings {
 }
 
 function parseJsonLines(text: string): Readings {
-  const rows = text.split(/\r?\n/).filter((l) => l.trim() !== '').map((line, i) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw new ModelFailure(400, `JSON Lines line ${i + 1} is not JSON: ${(e as Error).message}`);
-    }
-    if (!isSeries(value)) throw new ModelFailure(400, `JSON Lines line ${i + 1} is not an array of numbers`);
-    return value;
-  });
+  const rows = text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map((line, i) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (e) {
+        throw new ModelFailure(400, `JSON Lines line ${i + 1} is not JSON: ${(e as Error).message}`);
+      }
+      if (!isSeries(value)) throw new ModelFailure(400, `JSON Lines line ${i + 1} is not an array of numbers`);
+      return value;
+    });
   if (rows.length === 0) throw new ModelFailure(400, 'No readings in the JSON Lines input');
   return { rows, shape: 'jsonlines' };
 }
@@ -244,7 +248,13 @@ async function proxy(req: ModelRequest): Promise<ModelResult> {
   if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
   let res;
   try {
-    res = await request(containerUrl(req.endpoint.proxyUrl, '/invocations'), { method: 'POST', headers }, req.body, CONTAINER_TIMEOUT_MS, req.signal);
+    res = await request(
+      containerUrl(req.endpoint.proxyUrl, '/invocations'),
+      { method: 'POST', headers },
+      req.body,
+      CONTAINER_TIMEOUT_MS,
+      req.signal,
+    );
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ETIMEDOUT') {

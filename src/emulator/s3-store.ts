@@ -82,7 +82,8 @@ export class Store {
         if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
         try {
           const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ObjectMeta;
-          if (typeof meta.key !== 'string' || `${keyHash(meta.key)}.json` !== f || !/^[0-9a-f]{64}\.[0-9a-f]{16}$/.test(meta.file)) continue;
+          if (typeof meta.key !== 'string' || `${keyHash(meta.key)}.json` !== f || !/^[0-9a-f]{64}\.[0-9a-f]{16}$/.test(meta.file))
+            continue;
           if (statSync(join(dir, meta.file)).size !== meta.size) continue;
           bucket.objects.set(meta.key, meta);
         } catch {

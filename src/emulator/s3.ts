@@ -107,10 +107,16 @@ class S3Error extends ApiError {
   }
 }
 
-const noSuchBucket = (bucket: string): S3Error => new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+const noSuchBucket = (bucket: string): S3Error =>
+  new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
 const noSuchKey = (key: string): S3Error => new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
 const noSuchUpload = (id: string): S3Error =>
-  new S3Error(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+  new S3Error(
+    404,
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: id },
+  );
 
 /** A SigV4 refusal in S3's words. */
 function s3AuthError(err: AuthError): S3Error {
@@ -131,13 +137,18 @@ function s3AuthError(err: AuthError): S3Error {
     case 'payload':
       return new S3Error(400, err.code, err.message);
     default:
-      return new S3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+      return new S3Error(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      );
   }
 }
 
 const xml = (body: string): string => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
 const iso = (ms: number): string => new Date(ms).toISOString();
-const el = (name: string, value: string | number | boolean | undefined): string => (value === undefined ? '' : `<${name}>${xmlEscape(String(value))}</${name}>`);
+const el = (name: string, value: string | number | boolean | undefined): string =>
+  value === undefined ? '' : `<${name}>${xmlEscape(String(value))}</${name}>`;
 
 function sendXml(res: http.ServerResponse, status: number, body: string): void {
   const text = xml(body);
@@ -153,7 +164,9 @@ function sendS3Error(req: http.IncomingMessage, res: http.ServerResponse, err: S
   const extra = Object.entries(err.extra)
     .map(([k, v]) => el(k, v))
     .join('');
-  const text = xml(`<Error>${el('Code', err.code)}${el('Message', err.message)}${extra}${el('RequestId', requestId)}${el('HostId', hostId(requestId))}</Error>`);
+  const text = xml(
+    `<Error>${el('Code', err.code)}${el('Message', err.message)}${extra}${el('RequestId', requestId)}${el('HostId', hostId(requestId))}</Error>`,
+  );
   const headers: Record<string, string | number> = { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(text) };
   // A refused request's unread body is drained and dropped by Node once the answer is sent.
   res.writeHead(err.status, headers);
@@ -171,7 +184,10 @@ function xmlUnescape(s: string): string {
 }
 
 /** S3's URL encoding of keys in listings with encoding-type=url. */
-const urlEncode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%2F/g, '/');
+const urlEncode = (s: string): string =>
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/');
 
 function parseQuery(search: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -190,7 +206,12 @@ function storedHeaders(req: http.IncomingMessage): Record<string, string> {
     let v = req.headers[name];
     if (typeof v !== 'string') continue;
     // aws-chunked is the transfer framing, not the object's encoding.
-    if (name === 'content-encoding') v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(',');
+    if (name === 'content-encoding')
+      v = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && s !== 'aws-chunked')
+        .join(',');
     if (v) out[name] = v;
   }
   for (const [k, v] of Object.entries(req.headers)) if (k.startsWith('x-amz-meta-') && typeof v === 'string') out[k] = v;
@@ -201,7 +222,10 @@ function storedHeaders(req: http.IncomingMessage): Record<string, string> {
  * Decodes an aws-chunked body (`<hex size>[;chunk-signature=<sig>]\r\n<data>\r\n … 0\r\n<trailers>\r\n`).
  * With `signed`, each chunk's signature is checked against the seed signature chain.
  */
-async function* awsChunked(source: AsyncIterable<Buffer>, signed: ((sig: string, hash: string) => void) | undefined): AsyncGenerator<Buffer> {
+async function* awsChunked(
+  source: AsyncIterable<Buffer>,
+  signed: ((sig: string, hash: string) => void) | undefined,
+): AsyncGenerator<Buffer> {
   let buf: Buffer = Buffer.alloc(0);
   let remaining = -1; // bytes of chunk data still to come; -1 = expecting a chunk header
   let chunkHash = createHash('sha256');
@@ -325,9 +349,15 @@ export async function startS3(
         const scope = `${auth.shortDate}/${auth.region}/${auth.service}/aws4_request`;
         let prev = auth.signature;
         verify = (sig, hash) => {
-          const expected = createHmac('sha256', key).update(`AWS4-HMAC-SHA256-PAYLOAD\n${amz}\n${scope}\n${prev}\n${EMPTY_SHA256}\n${hash}`).digest('hex');
+          const expected = createHmac('sha256', key)
+            .update(`AWS4-HMAC-SHA256-PAYLOAD\n${amz}\n${scope}\n${prev}\n${EMPTY_SHA256}\n${hash}`)
+            .digest('hex');
           if (!timingSafeEqual(Buffer.from(expected), Buffer.from(sig.padEnd(64, '0').slice(0, 64)))) {
-            throw new S3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+            throw new S3Error(
+              403,
+              'SignatureDoesNotMatch',
+              'The request signature we calculated does not match the signature you provided.',
+            );
           }
           prev = sig;
         };
@@ -350,7 +380,10 @@ export async function startS3(
     try {
       for await (const chunk of source) {
         size += chunk.length;
-        if (size > MAX_OBJECT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(MAX_OBJECT_BYTES) });
+        if (size > MAX_OBJECT_BYTES)
+          throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+            MaxSizeAllowed: String(MAX_OBJECT_BYTES),
+          });
         md5.update(chunk);
         sha.update(chunk);
         for (const c of checks) c.hasher.update(chunk);
@@ -370,7 +403,11 @@ export async function startS3(
       }
       for (const c of checks) {
         if (req.headers[c.name] !== c.hasher.digest()) {
-          throw new S3Error(400, 'BadDigest', `The ${c.name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`);
+          throw new S3Error(
+            400,
+            'BadDigest',
+            `The ${c.name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`,
+          );
         }
       }
       return { tmp, size, md5: md5sum };
@@ -387,7 +424,12 @@ export async function startS3(
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
       size += c.length;
-      if (size > MAX_XML_BYTES) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+      if (size > MAX_XML_BYTES)
+        throw new S3Error(
+          400,
+          'MalformedXML',
+          'The XML you provided was not well-formed or did not validate against our published schema.',
+        );
       chunks.push(c);
     }
     const body = Buffer.concat(chunks);
@@ -426,7 +468,10 @@ export async function startS3(
             if (m[2] !== '') end = Math.min(end, Number(m[2]));
           }
           if (start >= meta.size || start > end) {
-            throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: range, ActualObjectSize: String(meta.size) });
+            throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', {
+              RangeRequested: range,
+              ActualObjectSize: String(meta.size),
+            });
           }
           status = 206;
           headers['Content-Range'] = `bytes ${start}-${end}/${meta.size}`;
@@ -466,7 +511,8 @@ export async function startS3(
     const encode = query.get('encoding-type') === 'url';
     const maxKeysRaw = query.get('max-keys');
     const maxKeys = maxKeysRaw === null ? 1000 : Number(maxKeysRaw);
-    if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+    if (!Number.isInteger(maxKeys) || maxKeys < 0)
+      throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
     const limit = Math.min(maxKeys, 1000);
     let after: string;
     let skipPrefix = false;
@@ -512,7 +558,10 @@ export async function startS3(
     }
     const e = (s: string): string => (encode ? urlEncode(s) : s);
     const items = contents
-      .map((o) => `<Contents>${el('Key', e(o.key))}${el('LastModified', iso(o.lastModified))}${el('ETag', o.etag)}${el('Size', o.size)}<StorageClass>STANDARD</StorageClass></Contents>`)
+      .map(
+        (o) =>
+          `<Contents>${el('Key', e(o.key))}${el('LastModified', iso(o.lastModified))}${el('ETag', o.etag)}${el('Size', o.size)}<StorageClass>STANDARD</StorageClass></Contents>`,
+      )
       .join('');
     const common = prefixes.map((p) => `<CommonPrefixes>${el('Prefix', e(p))}</CommonPrefixes>`).join('');
     let head = `${el('Name', bucket)}${el('Prefix', e(prefix))}`;
@@ -546,7 +595,8 @@ export async function startS3(
     } catch {
       throw new S3Error(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
     }
-    if (slash <= 0 || !key) throw new S3Error(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+    if (slash <= 0 || !key)
+      throw new S3Error(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
     if (!store.hasBucket(bucket)) throw noSuchBucket(bucket);
     const meta = store.head(bucket, key);
     if (!meta) throw noSuchKey(key);
@@ -565,7 +615,8 @@ export async function startS3(
     const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
     let vhostBucket: string | undefined;
     if (host.endsWith('.localhost')) vhostBucket = host.slice(0, -'.localhost'.length);
-    else if (!/^[\d.]+$/.test(host) && !host.startsWith('[')) vhostBucket = store.listBuckets().find((b) => host.startsWith(`${b.name}.`))?.name;
+    else if (!/^[\d.]+$/.test(host) && !host.startsWith('['))
+      vhostBucket = store.listBuckets().find((b) => host.startsWith(`${b.name}.`))?.name;
     const pathStyle = vhostBucket === undefined ? rawPath : `/${encodeURIComponent(vhostBucket)}${rawPath}`;
     const op = s3Operation(method, pathStyle + (search ? `?${search}` : ''), req.headers);
 
@@ -610,7 +661,11 @@ export async function startS3(
         .listBuckets()
         .map((b) => `<Bucket>${el('Name', b.name)}${el('CreationDate', iso(b.created))}</Bucket>`)
         .join('');
-      sendXml(res, 200, `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>emulator</ID><DisplayName>emulator</DisplayName></Owner><Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`);
+      sendXml(
+        res,
+        200,
+        `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>emulator</ID><DisplayName>emulator</DisplayName></Owner><Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`,
+      );
       return;
     }
 
@@ -632,12 +687,17 @@ export async function startS3(
         res.end();
         return;
       case 'DeleteBucket':
-        if (!store.deleteBucket(bucket)) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
+        if (!store.deleteBucket(bucket))
+          throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
         res.writeHead(204);
         res.end();
         return;
       case 'GetBucketLocation':
-        sendXml(res, 200, `<LocationConstraint xmlns="${XMLNS}">${ctx.region === 'us-east-1' ? '' : xmlEscape(ctx.region)}</LocationConstraint>`);
+        sendXml(
+          res,
+          200,
+          `<LocationConstraint xmlns="${XMLNS}">${ctx.region === 'us-east-1' ? '' : xmlEscape(ctx.region)}</LocationConstraint>`,
+        );
         return;
       case 'ListObjectsV2':
       case 'ListObjects':
@@ -646,10 +706,19 @@ export async function startS3(
       case 'DeleteObjects': {
         const body = await readXml(req);
         const keys = [...body.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => xmlUnescape(m[1]));
-        if (!/<Delete[\s>]/.test(body) || keys.length > 1000) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+        if (!/<Delete[\s>]/.test(body) || keys.length > 1000)
+          throw new S3Error(
+            400,
+            'MalformedXML',
+            'The XML you provided was not well-formed or did not validate against our published schema.',
+          );
         const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(body);
         for (const k of keys) await store.delete(bucket, k);
-        sendXml(res, 200, `<DeleteResult xmlns="${XMLNS}">${quiet ? '' : keys.map((k) => `<Deleted>${el('Key', k)}</Deleted>`).join('')}</DeleteResult>`);
+        sendXml(
+          res,
+          200,
+          `<DeleteResult xmlns="${XMLNS}">${quiet ? '' : keys.map((k) => `<Deleted>${el('Key', k)}</Deleted>`).join('')}</DeleteResult>`,
+        );
         return;
       }
       default:
@@ -678,7 +747,11 @@ export async function startS3(
         const src = copySource(req);
         const replace = String(req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase() === 'REPLACE';
         if (src.bucket === bucket && src.key === key && !replace) {
-          throw new S3Error(400, 'InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+          throw new S3Error(
+            400,
+            'InvalidRequest',
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+          );
         }
         const tmp = await store.copyToTmp(src.bucket, src.meta);
         const meta = await store.commit(bucket, key, tmp, {
@@ -687,7 +760,11 @@ export async function startS3(
           contentType: replace ? String(req.headers['content-type'] ?? 'binary/octet-stream') : src.meta.contentType,
           headers: replace ? storedHeaders(req) : src.meta.headers,
         });
-        sendXml(res, 200, `<CopyObjectResult xmlns="${XMLNS}">${el('LastModified', iso(meta.lastModified))}${el('ETag', meta.etag)}</CopyObjectResult>`);
+        sendXml(
+          res,
+          200,
+          `<CopyObjectResult xmlns="${XMLNS}">${el('LastModified', iso(meta.lastModified))}${el('ETag', meta.etag)}</CopyObjectResult>`,
+        );
         return;
       }
       case 'DeleteObject':
@@ -699,7 +776,11 @@ export async function startS3(
       case 'CreateMultipartUpload': {
         req.resume();
         const id = store.createUpload(bucket, key, String(req.headers['content-type'] ?? 'binary/octet-stream'), storedHeaders(req));
-        sendXml(res, 200, `<InitiateMultipartUploadResult xmlns="${XMLNS}">${el('Bucket', bucket)}${el('Key', key)}${el('UploadId', id)}</InitiateMultipartUploadResult>`);
+        sendXml(
+          res,
+          200,
+          `<InitiateMultipartUploadResult xmlns="${XMLNS}">${el('Bucket', bucket)}${el('Key', key)}${el('UploadId', id)}</InitiateMultipartUploadResult>`,
+        );
         return;
       }
       case 'UploadPart': {
@@ -707,7 +788,8 @@ export async function startS3(
         const up = store.uploads.get(id);
         if (!up || up.bucket !== bucket || up.key !== key) throw noSuchUpload(id);
         const n = Number(query.get('partNumber'));
-        if (!Number.isInteger(n) || n < 1 || n > 10000) throw new S3Error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+        if (!Number.isInteger(n) || n < 1 || n > 10000)
+          throw new S3Error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
         const got = await receive(req, auth);
         const etag = `"${got.md5.toString('hex')}"`;
         try {
@@ -728,14 +810,29 @@ export async function startS3(
           n: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1])?.[1]),
           etag: xmlUnescape(/<ETag>([\s\S]*?)<\/ETag>/.exec(m[1])?.[1] ?? '').trim(),
         }));
-        if (listed.length === 0) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+        if (listed.length === 0)
+          throw new S3Error(
+            400,
+            'MalformedXML',
+            'The XML you provided was not well-formed or did not validate against our published schema.',
+          );
         const parts = listed.map((p, i) => {
           const part = up.parts.get(p.n);
           if (!part || part.etag.replace(/"/g, '') !== p.etag.replace(/"/g, '')) {
-            throw new S3Error(400, 'InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.');
+            throw new S3Error(
+              400,
+              'InvalidPart',
+              "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+            );
           }
-          if (i > 0 && p.n <= listed[i - 1].n) throw new S3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
-          if (i < listed.length - 1 && part.size < MIN_PART_BYTES) throw new S3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
+          if (i > 0 && p.n <= listed[i - 1].n)
+            throw new S3Error(
+              400,
+              'InvalidPartOrder',
+              'The list of parts was not in ascending order. Parts must be ordered by part number.',
+            );
+          if (i < listed.length - 1 && part.size < MIN_PART_BYTES)
+            throw new S3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
           return part;
         });
         const tmp = store.tmpFile();
@@ -755,7 +852,9 @@ export async function startS3(
           await unlink(tmp).catch(() => {});
           throw err;
         }
-        const etag = `"${createHash('md5').update(Buffer.concat(parts.map((p) => p.md5))).digest('hex')}-${parts.length}"`;
+        const etag = `"${createHash('md5')
+          .update(Buffer.concat(parts.map((p) => p.md5)))
+          .digest('hex')}-${parts.length}"`;
         const meta = await store.commit(bucket, key, tmp, {
           size: parts.reduce((s, p) => s + p.size, 0),
           etag,
@@ -788,7 +887,11 @@ export async function startS3(
           .sort((a, b) => a[0] - b[0])
           .map(([n, p]) => `<Part>${el('PartNumber', n)}${el('ETag', p.etag)}${el('Size', p.size)}</Part>`)
           .join('');
-        sendXml(res, 200, `<ListPartsResult xmlns="${XMLNS}">${el('Bucket', bucket)}${el('Key', key)}${el('UploadId', id)}<IsTruncated>false</IsTruncated>${parts}</ListPartsResult>`);
+        sendXml(
+          res,
+          200,
+          `<ListPartsResult xmlns="${XMLNS}">${el('Bucket', bucket)}${el('Key', key)}${el('UploadId', id)}<IsTruncated>false</IsTruncated>${parts}</ListPartsResult>`,
+        );
         return;
       }
       default:

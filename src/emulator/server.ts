@@ -46,7 +46,11 @@ const FAULT_ERRORS: Partial<Record<FaultRule['kind'], [number, string, string]>>
   'not-ready': [429, 'ModelNotReadyException', 'Model is not ready to serve requests yet. Please retry.'],
   internal: [500, 'InternalFailure', 'An internal failure occurred while processing the request.'],
   unavailable: [503, 'ServiceUnavailable', 'The service is unavailable. Try your call again.'],
-  dependency: [530, 'InternalDependencyException', 'Your request caused an exception with an internal dependency. Contact customer support.'],
+  dependency: [
+    530,
+    'InternalDependencyException',
+    'Your request caused an exception with an internal dependency. Contact customer support.',
+  ],
 };
 
 interface Body {
@@ -113,11 +117,19 @@ export function createServer(core: Core): http.Server {
         res.destroy();
         return;
       }
-      const coded = protocol === 'query-xml' && apiErr.status === 403 ? new ApiError(403, toStsAuthCode(apiErr.code), apiErr.message) : apiErr;
+      const coded =
+        protocol === 'query-xml' && apiErr.status === 403 ? new ApiError(403, toStsAuthCode(apiErr.code), apiErr.message) : apiErr;
       bump(state.stats.errors, coded.code);
       sendError(res, coded, requestId, protocol);
     };
-    route(core, req, res, requestId, (p) => (protocol = p), (op) => (operation = op)).catch(fail);
+    route(
+      core,
+      req,
+      res,
+      requestId,
+      (p) => (protocol = p),
+      (op) => (operation = op),
+    ).catch(fail);
   });
   limits.idle(server);
   // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket allows it.
@@ -231,7 +243,11 @@ async function route(
       const action = params.get('Action') ?? '';
       setOperation(action || 'STS');
       if (action !== 'AssumeRole' && action !== 'GetCallerIdentity') {
-        throw new ApiError(400, 'InvalidAction', `Could not find operation ${action || '(none)'} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
+        throw new ApiError(
+          400,
+          'InvalidAction',
+          `Could not find operation ${action || '(none)'} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`,
+        );
       }
       const principal = await authenticate(core, req, rawPath, search, body, ['sts'], undefined);
       bump(state.stats.requests, action);

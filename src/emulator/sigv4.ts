@@ -60,7 +60,8 @@ export interface VerifyInput {
 }
 
 /** Why a request was refused, for services that word it their own way (S3). */
-export type AuthFailure = 'missing' | 'malformed' | 'skew' | 'scope' | 'unknown-key' | 'bad-token' | 'expired-token' | 'signature' | 'payload';
+export type AuthFailure =
+  'missing' | 'malformed' | 'skew' | 'scope' | 'unknown-key' | 'bad-token' | 'expired-token' | 'signature' | 'payload';
 
 export class AuthError extends ApiError {
   constructor(
@@ -75,7 +76,10 @@ export class AuthError extends ApiError {
 const MAX_SKEW_MS = 5 * 60 * 1000;
 
 function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function parseAmzDate(s: string): number | undefined {
@@ -112,32 +116,60 @@ export function checkAuthHeader(input: Omit<VerifyInput, 'body' | 'method' | 'pa
   const auth = header(input.headers, 'authorization');
   if (!auth) throw denied('missing', 'MissingAuthenticationTokenException', 'Missing Authentication Token');
   const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(auth);
-  if (!m) throw denied('malformed', 'IncompleteSignatureException', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0].slice(0, 40)}`);
+  if (!m)
+    throw denied(
+      'malformed',
+      'IncompleteSignatureException',
+      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${auth.split(' ')[0].slice(0, 40)}`,
+    );
   const [, credential, signedList, signature] = m;
   const scope = credential.split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') throw denied('malformed', 'IncompleteSignatureException', 'Credential should be scoped to a valid region.');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request')
+    throw denied('malformed', 'IncompleteSignatureException', 'Credential should be scoped to a valid region.');
   const [accessKeyId, shortDate, region, service] = scope;
 
   const xDate = header(input.headers, 'x-amz-date') ?? '';
   const signingMs = parseAmzDate(xDate);
-  if (signingMs === undefined) throw denied('malformed', 'IncompleteSignatureException', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (signingMs === undefined)
+    throw denied(
+      'malformed',
+      'IncompleteSignatureException',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+    );
   const now = input.now ?? Date.now();
   if (signingMs < now - MAX_SKEW_MS) {
-    throw denied('skew', 'InvalidSignatureException', `Signature expired: ${xDate} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`);
+    throw denied(
+      'skew',
+      'InvalidSignatureException',
+      `Signature expired: ${xDate} is now earlier than ${amzDate(now - MAX_SKEW_MS)} (${amzDate(now)} - 5 min.)`,
+    );
   }
   if (signingMs > now + MAX_SKEW_MS) {
-    throw denied('skew', 'InvalidSignatureException', `Signature not yet current: ${xDate} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`);
+    throw denied(
+      'skew',
+      'InvalidSignatureException',
+      `Signature not yet current: ${xDate} is still later than ${amzDate(now + MAX_SKEW_MS)} (${amzDate(now)} + 5 min.)`,
+    );
   }
-  if (shortDate !== xDate.slice(0, 8)) throw denied('scope', 'InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${xDate.slice(0, 8)}', from '${xDate}'.`);
-  if (input.region !== undefined && region !== input.region) throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`);
-  if (!input.services.includes(service)) throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to correct service: '${input.services[0]}'.`);
+  if (shortDate !== xDate.slice(0, 8))
+    throw denied(
+      'scope',
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${xDate.slice(0, 8)}', from '${xDate}'.`,
+    );
+  if (input.region !== undefined && region !== input.region)
+    throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`);
+  if (!input.services.includes(service))
+    throw denied('scope', 'InvalidSignatureException', `Credential should be scoped to correct service: '${input.services[0]}'.`);
 
   const principal = input.lookup(accessKeyId);
   if (!principal) throw denied('unknown-key', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   const token = header(input.headers, 'x-amz-security-token');
   if (principal.sessionToken !== undefined) {
-    if (token !== principal.sessionToken) throw denied('bad-token', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    if (principal.expiration !== undefined && principal.expiration <= now) throw denied('expired-token', 'ExpiredTokenException', 'The security token included in the request is expired');
+    if (token !== principal.sessionToken)
+      throw denied('bad-token', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    if (principal.expiration !== undefined && principal.expiration <= now)
+      throw denied('expired-token', 'ExpiredTokenException', 'The security token included in the request is expired');
   } else if (token) {
     throw denied('bad-token', 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
@@ -160,7 +192,9 @@ export async function verifySigV4Details(input: VerifyInput): Promise<AuthHeader
   if ((input.payload ?? 'body') === 'body') {
     // SageMaker and STS hash the body they received: a request signed over another hash (or over
     // UNSIGNED-PAYLOAD) does not match, whatever it claims.
-    const bodyHash = createHash('sha256').update(input.body ?? Buffer.alloc(0)).digest('hex');
+    const bodyHash = createHash('sha256')
+      .update(input.body ?? Buffer.alloc(0))
+      .digest('hex');
     if (claimed !== undefined && claimed !== bodyHash) {
       throw denied('payload', 'InvalidSignatureException', SIGNATURE_MISMATCH);
     }
@@ -172,7 +206,12 @@ export async function verifySigV4Details(input: VerifyInput): Promise<AuthHeader
   const headers: Record<string, string> = {};
   for (const name of signed) {
     const v = header(input.headers, name);
-    if (v === undefined) throw denied('signature', 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided. Signed header '${name}' is missing.`);
+    if (v === undefined)
+      throw denied(
+        'signature',
+        'InvalidSignatureException',
+        `The request signature we calculated does not match the signature you provided. Signed header '${name}' is missing.`,
+      );
     headers[name] = v;
   }
   // The signer takes the payload hash from x-amz-content-sha256 when present (S3), else hashes the body.

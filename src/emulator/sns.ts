@@ -42,7 +42,8 @@ function matchCondition(cond: Condition, present: boolean, value: unknown): bool
     if (!present) return false;
     if ('prefix' in c) return typeof value === 'string' && typeof c.prefix === 'string' && value.startsWith(c.prefix);
     if ('suffix' in c) return typeof value === 'string' && typeof c.suffix === 'string' && value.endsWith(c.suffix);
-    if ('equals-ignore-case' in c) return typeof value === 'string' && String(c['equals-ignore-case']).toLowerCase() === value.toLowerCase();
+    if ('equals-ignore-case' in c)
+      return typeof value === 'string' && String(c['equals-ignore-case']).toLowerCase() === value.toLowerCase();
     if ('anything-but' in c) {
       const ab = c['anything-but'];
       if (Array.isArray(ab)) return !ab.some((v) => v === value);
@@ -56,7 +57,18 @@ function matchCondition(cond: Condition, present: boolean, value: unknown): bool
       const ops = c.numeric as Array<string | number>;
       for (let i = 0; i + 1 < ops.length; i += 2) {
         const [op, n] = [ops[i], Number(ops[i + 1])];
-        const ok = op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : false;
+        const ok =
+          op === '='
+            ? value === n
+            : op === '<'
+              ? value < n
+              : op === '<='
+                ? value <= n
+                : op === '>'
+                  ? value > n
+                  : op === '>='
+                    ? value >= n
+                    : false;
         if (!ok) return false;
       }
       return true;
@@ -139,12 +151,15 @@ export class SnsService {
         } catch {
           throw invalid('Invalid parameter: FilterPolicy: failed to parse JSON.');
         }
-        if (!p || typeof p !== 'object' || Array.isArray(p)) throw invalid('Invalid parameter: FilterPolicy: Filter policy must be a JSON object');
+        if (!p || typeof p !== 'object' || Array.isArray(p))
+          throw invalid('Invalid parameter: FilterPolicy: Filter policy must be a JSON object');
       }
     } else if (name === 'FilterPolicyScope') {
-      if (value !== 'MessageAttributes' && value !== 'MessageBody') throw invalid('Invalid parameter: FilterPolicyScope: Invalid value [' + value + ']');
+      if (value !== 'MessageAttributes' && value !== 'MessageBody')
+        throw invalid('Invalid parameter: FilterPolicyScope: Invalid value [' + value + ']');
     } else if (name === 'RawMessageDelivery') {
-      if (value !== 'true' && value !== 'false') throw invalid('Invalid parameter: RawMessageDelivery: Invalid value [' + value + ']. Must be true or false.');
+      if (value !== 'true' && value !== 'false')
+        throw invalid('Invalid parameter: RawMessageDelivery: Invalid value [' + value + ']. Must be true or false.');
     } else if (name !== 'RedrivePolicy' && name !== 'DeliveryPolicy') {
       throw invalid(`Invalid parameter: AttributeName ${name}`);
     }
@@ -152,7 +167,12 @@ export class SnsService {
   }
 
   /** Publishes `message` to `topicArn`; resolves to the SNS MessageId. */
-  publish(topicArn: string, message: string, subject?: string, messageAttributes: Record<string, { Type: string; Value: string }> = {}): string {
+  publish(
+    topicArn: string,
+    message: string,
+    subject?: string,
+    messageAttributes: Record<string, { Type: string; Value: string }> = {},
+  ): string {
     const topic = this.topics.get(topicArn);
     if (!topic) throw notFound('Topic does not exist');
     if (typeof message !== 'string' || message === '') throw invalid('Invalid parameter: Empty message');
@@ -176,7 +196,10 @@ export class SnsService {
               parsedBody = undefined;
             }
           }
-          doc = parsedBody && typeof parsedBody === 'object' && !Array.isArray(parsedBody) ? (parsedBody as Record<string, unknown>) : undefined;
+          doc =
+            parsedBody && typeof parsedBody === 'object' && !Array.isArray(parsedBody)
+              ? (parsedBody as Record<string, unknown>)
+              : undefined;
         } else {
           doc = {};
           for (const [k, a] of Object.entries(messageAttributes)) doc[k] = a.Type === 'Number' ? Number(a.Value) : a.Value;
@@ -194,7 +217,14 @@ export class SnsService {
     return id;
   }
 
-  private envelope(id: string, topicArn: string, message: string, subject: string | undefined, subscriptionArn: string, attrs: Record<string, { Type: string; Value: string }>): Record<string, unknown> {
+  private envelope(
+    id: string,
+    topicArn: string,
+    message: string,
+    subject: string | undefined,
+    subscriptionArn: string,
+    attrs: Record<string, { Type: string; Value: string }>,
+  ): Record<string, unknown> {
     const timestamp = new Date().toISOString();
     const host = `sns.${this.region}.amazonaws.com`;
     return {

@@ -36,7 +36,17 @@ export interface Queue {
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const MAX_BODY_BYTES = 262_144;
-const SETTABLE = new Set(['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'RedrivePolicy', 'Policy', 'MaximumMessageSize', 'RedriveAllowPolicy', 'SqsManagedSseEnabled']);
+const SETTABLE = new Set([
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'DelaySeconds',
+  'ReceiveMessageWaitTimeSeconds',
+  'RedrivePolicy',
+  'Policy',
+  'MaximumMessageSize',
+  'RedriveAllowPolicy',
+  'SqsManagedSseEnabled',
+]);
 
 /** An SQS error: `code` is the JSON `__type` member, `queryCode` the legacy code in x-amzn-query-error. */
 export class SqsError extends ApiError {
@@ -51,7 +61,15 @@ export class SqsError extends ApiError {
 }
 
 const invalid = (message: string): SqsError => new SqsError(400, 'InvalidParameterValue', message, 'InvalidParameterValue');
-const noQueue = (): SqsError => new SqsError(400, 'QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
+const invalidHandle = (handle: unknown): SqsError =>
+  new SqsError(
+    400,
+    'ReceiptHandleIsInvalid',
+    `The input receipt handle "${String(handle)}" is not a valid receipt handle.`,
+    'ReceiptHandleIsInvalid',
+  );
+const noQueue = (): SqsError =>
+  new SqsError(400, 'QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
 
 const md5 = (s: string): string => createHash('md5').update(s, 'utf8').digest('hex');
 
@@ -78,7 +96,8 @@ export class SqsService {
 
   /** The queue named by a QueueUrl (any host: the name is its last path segment). */
   queueByUrl(url: unknown): Queue {
-    if (typeof url !== 'string' || url === '') throw new SqsError(400, 'MissingParameter', 'The request must contain the parameter QueueUrl.', 'MissingParameter');
+    if (typeof url !== 'string' || url === '')
+      throw new SqsError(400, 'MissingParameter', 'The request must contain the parameter QueueUrl.', 'MissingParameter');
     const name = url.replace(/\/+$/, '').split('/').pop() ?? '';
     const q = this.queues.get(name);
     if (!q) throw noQueue();
@@ -93,7 +112,13 @@ export class SqsService {
       name,
       url: `${this.baseUrl()}/${this.accountId}/${name}`,
       arn: this.arnOf(name),
-      attributes: { VisibilityTimeout: '30', MessageRetentionPeriod: '345600', DelaySeconds: '0', ReceiveMessageWaitTimeSeconds: '0', MaximumMessageSize: '262144' },
+      attributes: {
+        VisibilityTimeout: '30',
+        MessageRetentionPeriod: '345600',
+        DelaySeconds: '0',
+        ReceiveMessageWaitTimeSeconds: '0',
+        MaximumMessageSize: '262144',
+      },
       messages: [],
       waiters: new Set(),
       createdAt: Date.now(),
@@ -115,11 +140,15 @@ export class SqsService {
         }
         const count = Number(p.maxReceiveCount);
         if (typeof p.deadLetterTargetArn !== 'string' || !Number.isInteger(count) || count < 1 || count > 1000) {
-          throw invalid('Value for parameter RedrivePolicy is invalid. Reason: Redrive policy needs deadLetterTargetArn and maxReceiveCount 1-1000.');
+          throw invalid(
+            'Value for parameter RedrivePolicy is invalid. Reason: Redrive policy needs deadLetterTargetArn and maxReceiveCount 1-1000.',
+          );
         }
-        if (!this.queueByArn(p.deadLetterTargetArn)) throw invalid('Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.');
+        if (!this.queueByArn(p.deadLetterTargetArn))
+          throw invalid('Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.');
       }
-      if (k === 'VisibilityTimeout' && !(Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 43200)) throw invalid('Invalid value for the parameter VisibilityTimeout.');
+      if (k === 'VisibilityTimeout' && !(Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 43200))
+        throw invalid('Invalid value for the parameter VisibilityTimeout.');
       q.attributes[k] = String(v);
     }
     this.wake(q);
@@ -127,13 +156,22 @@ export class SqsService {
 
   /** Adds a message (SendMessage, or a delivery from the emulated SNS). */
   enqueue(q: Queue, body: string, delaySeconds = 0, messageAttributes?: Record<string, unknown>): StoredMessage {
-    if (typeof body !== 'string' || body.length === 0) throw new SqsError(400, 'MissingParameter', 'The request must contain the parameter MessageBody.', 'MissingParameter');
+    if (typeof body !== 'string' || body.length === 0)
+      throw new SqsError(400, 'MissingParameter', 'The request must contain the parameter MessageBody.', 'MissingParameter');
     if (Buffer.byteLength(body) > Number(q.attributes.MaximumMessageSize ?? MAX_BODY_BYTES)) {
       throw invalid(`One or more parameters are invalid. Reason: Message must be shorter than ${q.attributes.MaximumMessageSize} bytes.`);
     }
     const now = Date.now();
     const delay = (delaySeconds || Number(q.attributes.DelaySeconds) || 0) * 1000;
-    const m: StoredMessage = { id: randomUUID(), body, md5: md5(body), sentAt: now, visibleAt: now + delay, receiveCount: 0, messageAttributes };
+    const m: StoredMessage = {
+      id: randomUUID(),
+      body,
+      md5: md5(body),
+      sentAt: now,
+      visibleAt: now + delay,
+      receiveCount: 0,
+      messageAttributes,
+    };
     q.messages.push(m);
     if (delay > 0) this.wakeAt(q, m.visibleAt);
     else this.wake(q);
@@ -146,10 +184,13 @@ export class SqsService {
 
   private wakeAt(q: Queue, at: number): void {
     if (this.closed) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.wake(q);
-    }, Math.max(0, at - Date.now()) + 1);
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.wake(q);
+      },
+      Math.max(0, at - Date.now()) + 1,
+    );
     this.timers.add(t);
   }
 
@@ -185,11 +226,18 @@ export class SqsService {
   async receive(input: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     const q = this.queueByUrl(input.QueueUrl);
     const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
-    if (!Number.isInteger(max) || max < 1 || max > 10) throw invalid(`Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+    if (!Number.isInteger(max) || max < 1 || max > 10)
+      throw invalid(
+        `Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
     const wait = input.WaitTimeSeconds === undefined ? Number(q.attributes.ReceiveMessageWaitTimeSeconds) : Number(input.WaitTimeSeconds);
-    if (!Number.isInteger(wait) || wait < 0 || wait > 20) throw invalid(`Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 20)
+      throw invalid(
+        `Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+      );
     const visibility = input.VisibilityTimeout === undefined ? Number(q.attributes.VisibilityTimeout) : Number(input.VisibilityTimeout);
-    if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43200) throw invalid('Invalid value for the parameter VisibilityTimeout.');
+    if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43200)
+      throw invalid('Invalid value for the parameter VisibilityTimeout.');
     const wanted = new Set<string>([
       ...((input.AttributeNames as string[] | undefined) ?? []),
       ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
@@ -255,7 +303,7 @@ export class SqsService {
 
   private deleteOne(q: Queue, handle: unknown): void {
     const m = this.byHandle(q, handle);
-    if (m === null) throw new SqsError(400, 'ReceiptHandleIsInvalid', `The input receipt handle "${String(handle)}" is not a valid receipt handle.`, 'ReceiptHandleIsInvalid');
+    if (m === null) throw invalidHandle(handle);
     // An outdated receipt handle (the message was received again since) does not delete it.
     if (m && m.receiptHandle === handle) q.messages.splice(q.messages.indexOf(m), 1);
   }
@@ -264,9 +312,14 @@ export class SqsService {
     const s = Number(seconds);
     if (!Number.isInteger(s) || s < 0 || s > 43200) throw invalid('Invalid value for the parameter VisibilityTimeout.');
     const m = this.byHandle(q, handle);
-    if (m === null) throw new SqsError(400, 'ReceiptHandleIsInvalid', `The input receipt handle "${String(handle)}" is not a valid receipt handle.`, 'ReceiptHandleIsInvalid');
+    if (m === null) throw invalidHandle(handle);
     if (!m || m.receiptHandle !== handle || m.visibleAt <= Date.now()) {
-      throw new SqsError(400, 'MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 'AWS.SimpleQueueService.MessageNotInflight');
+      throw new SqsError(
+        400,
+        'MessageNotInflight',
+        'Message does not exist or is not available for visibility timeout change.',
+        'AWS.SimpleQueueService.MessageNotInflight',
+      );
     }
     m.visibleAt = Date.now() + s * 1000;
     if (s === 0) this.wake(q);
@@ -320,7 +373,12 @@ export class SqsService {
       }
       case 'SendMessage': {
         const q = this.queueByUrl(input.QueueUrl);
-        const m = this.enqueue(q, input.MessageBody as string, Number(input.DelaySeconds ?? 0), input.MessageAttributes as Record<string, unknown>);
+        const m = this.enqueue(
+          q,
+          input.MessageBody as string,
+          Number(input.DelaySeconds ?? 0),
+          input.MessageAttributes as Record<string, unknown>,
+        );
         return { MessageId: m.id, MD5OfMessageBody: m.md5 };
       }
       case 'ReceiveMessage':
@@ -331,7 +389,13 @@ export class SqsService {
       case 'DeleteMessageBatch': {
         const q = this.queueByUrl(input.QueueUrl);
         const entries = (input.Entries as Array<{ Id: string; ReceiptHandle: string }>) ?? [];
-        if (entries.length === 0 || entries.length > 10) throw new SqsError(400, 'EmptyBatchRequest', 'There should be at least one and at most ten entries in the request.', 'AWS.SimpleQueueService.EmptyBatchRequest');
+        if (entries.length === 0 || entries.length > 10)
+          throw new SqsError(
+            400,
+            'EmptyBatchRequest',
+            'There should be at least one and at most ten entries in the request.',
+            'AWS.SimpleQueueService.EmptyBatchRequest',
+          );
         const Successful: Array<{ Id: string }> = [];
         const Failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message: string }> = [];
         for (const e of entries) {
@@ -353,7 +417,12 @@ export class SqsService {
         this.setAttributes(this.queueByUrl(input.QueueUrl), (input.Attributes as Record<string, string>) ?? {});
         return {};
       default:
-        throw new SqsError(400, 'UnsupportedOperation', `Operation ${operation} is not supported by the emulator`, 'AWS.SimpleQueueService.UnsupportedOperation');
+        throw new SqsError(
+          400,
+          'UnsupportedOperation',
+          `Operation ${operation} is not supported by the emulator`,
+          'AWS.SimpleQueueService.UnsupportedOperation',
+        );
     }
   }
 

@@ -73,7 +73,12 @@ async function sourceFor(ctx: InvocationContext): Promise<Source> {
   switch (endpoint.model) {
     case 'text-generator': {
       const opts: TextGeneratorOptions = resolveTextOptions(endpoint.textGenerator, headers);
-      return { contentType: contentTypeOf(opts.format), chunks: textChunks(body, opts), delayMs: opts.delayMs ?? 0, partBytes: opts.partBytes };
+      return {
+        contentType: contentTypeOf(opts.format),
+        chunks: textChunks(body, opts),
+        delayMs: opts.delayMs ?? 0,
+        partBytes: opts.partBytes,
+      };
     }
     case 'echo': {
       const partBytes = custom.partBytes ?? endpoint.textGenerator?.partBytes ?? MAX_PART;

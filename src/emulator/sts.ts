@@ -65,24 +65,41 @@ export function assumeRole(
 ): string {
   const roleArn = params.get('RoleArn');
   const sessionName = params.get('RoleSessionName');
-  if (!roleArn) throw stsError('ValidationError', "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+  if (!roleArn)
+    throw stsError(
+      'ValidationError',
+      "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+    );
   if (roleArn.length < 20 || roleArn.length > 2048 || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/.test(roleArn)) {
     throw stsError('ValidationError', `${roleArn} is invalid`);
   }
-  if (!sessionName) throw stsError('ValidationError', "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+  if (!sessionName)
+    throw stsError(
+      'ValidationError',
+      "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+    );
   if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    throw stsError('ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    throw stsError(
+      'ValidationError',
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
   }
   const externalId = params.get('ExternalId');
   if (externalId !== null && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-    throw stsError('ValidationError', `1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+    throw stsError(
+      'ValidationError',
+      `1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+    );
   }
   let duration = 3600;
   const d = params.get('DurationSeconds');
   if (d !== null) {
     duration = Number(d);
     if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
-      throw stsError('ValidationError', `1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+      throw stsError(
+        'ValidationError',
+        `1 validation error detected: Value '${d}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+      );
     }
   }
   const lifetime = maxLifetimeSeconds !== undefined ? Math.min(duration, maxLifetimeSeconds) : duration;

@@ -6,9 +6,36 @@
 import type { TextGeneratorOptions } from './types';
 
 const VOCAB = [
-  'Hello', ',', ' world', '!', ' The', ' café', ' serves', ' crème', ' brûlée', ' for', ' 5', '€', '.',
-  '\n', '日本', '語', ' は', ' 楽しい', ' 🚀', ' launch', ' at', ' dawn', ' 🙂', ' naïve', ' résumé', ' —',
-  ' 中文', ' 🎉', ' ok', '.\n',
+  'Hello',
+  ',',
+  ' world',
+  '!',
+  ' The',
+  ' café',
+  ' serves',
+  ' crème',
+  ' brûlée',
+  ' for',
+  ' 5',
+  '€',
+  '.',
+  '\n',
+  '日本',
+  '語',
+  ' は',
+  ' 楽しい',
+  ' 🚀',
+  ' launch',
+  ' at',
+  ' dawn',
+  ' 🙂',
+  ' naïve',
+  ' résumé',
+  ' —',
+  ' 中文',
+  ' 🎉',
+  ' ok',
+  '.\n',
 ];
 
 export type TextFormat = NonNullable<TextGeneratorOptions['format']>;
@@ -39,7 +66,9 @@ export interface Prompt {
 function contentText(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;
-  const texts = content.map((p: { type?: unknown; text?: unknown }) => (p && p.type === 'text' && typeof p.text === 'string' ? p.text : undefined));
+  const texts = content.map((p: { type?: unknown; text?: unknown }) =>
+    p && p.type === 'text' && typeof p.text === 'string' ? p.text : undefined,
+  );
   return texts.some((t) => t !== undefined) ? texts.filter((t) => t !== undefined).join('') : undefined;
 }
 

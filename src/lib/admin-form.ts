@@ -22,33 +22,13 @@ import {
   type RawSettings,
   type RouteProblemCode,
 } from './client-config';
+import { CONFIG_CREDENTIALS, CONFIG_FIELDS } from './fields';
 
 /** Node-RED's placeholder for a stored password that the editor does not see. */
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
 
-export const CREDENTIAL_FIELDS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'iotCert', 'iotKey', 'iotCa'] as const;
-
-export const SETTING_FIELDS = [
-  'region',
-  'credentialType',
-  'profile',
-  'roleArn',
-  'externalId',
-  'roleSessionName',
-  'endpoint',
-  's3Endpoint',
-  's3ForcePathStyle',
-  'sqsEndpoint',
-  'timeout',
-  'maxAttempts',
-  'retryMode',
-  'iotCredentialEndpoint',
-  'iotRoleAlias',
-  'iotThingName',
-  'iotCertFile',
-  'iotKeyFile',
-  'iotCaFile',
-] as const;
+export const CREDENTIAL_FIELDS = CONFIG_CREDENTIALS;
+export const SETTING_FIELDS = CONFIG_FIELDS;
 
 export type SettingField = (typeof SETTING_FIELDS)[number];
 

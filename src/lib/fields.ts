@@ -283,12 +283,40 @@ export const SETTINGS = {
   sequence: { kind: 'bool', dflt: false },
   completionPayload: { kind: 'bool', dflt: true },
   maxResultBytes: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 6 * 1024 * 1024, unit: 'bytes' },
+  pollInterval: { kind: 'seconds', min: 0.1, dflt: 2 },
+  maxPollInterval: { kind: 'seconds', min: 0.1, dflt: 30 },
+  maxWait: { kind: 'seconds', min: 0.1, dflt: 900 },
+  waitForResult: { kind: 'bool', dflt: true },
+  resultSource: { kind: 'choice', values: ['s3', 'sqs'], dflt: 's3' },
 } as const satisfies Record<string, SettingRule>;
 
 export type SettingKey = keyof typeof SETTINGS;
 
 /** An SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<queue>`, or any host for SQS-compatible services). */
 export const QUEUE_URL = /^https?:\/\/[^\s/?#@]+\/[^\s?#]+$/i;
+
+/** The longest inference ID the API takes (InvokeEndpointAsync `InferenceId`). */
+export const MAX_INFERENCE_ID = 64;
+/** Generated ids are `<prefix><UUID>`; a UUID has 36 characters. */
+export const MAX_INFERENCE_ID_PREFIX = MAX_INFERENCE_ID - 36;
+
+/** Why `url` is not an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), or undefined. */
+export function queueUrlProblem(url: string): string | undefined {
+  if (url === '') return 'is required';
+  if (!QUEUE_URL.test(url)) return 'must be an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/my-queue';
+  return undefined;
+}
+
+/**
+ * Why `prefix` cannot start every generated InferenceId, or undefined: the id takes up to 64
+ * visible ASCII characters, and 36 of them are the UUID that follows the prefix.
+ */
+export function inferenceIdPrefixProblem(prefix: string): string | undefined {
+  if (prefix.length > MAX_INFERENCE_ID_PREFIX)
+    return `must be at most ${MAX_INFERENCE_ID_PREFIX} characters (an InferenceId has at most ${MAX_INFERENCE_ID}, 36 of them the UUID), got ${prefix.length}`;
+  if (!/^[\x21-\x7e]*$/.test(prefix)) return 'must be visible ASCII characters (no spaces), as InferenceId requires';
+  return undefined;
+}
 
 /** Config node fields (README "Credentials and IAM"): region names such as us-east-1, us-gov-west-1, cn-north-1. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;

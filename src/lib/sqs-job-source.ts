@@ -22,30 +22,7 @@
 import type { AsyncNotification } from './async-notification';
 import { QueueConsumer, RecentIds, type ConsumerOptions, type ConsumerStats, type QueueOps, type Verdict } from './queue-consumer';
 
-/** The longest inference ID the API takes (InvokeEndpointAsync `InferenceId`). */
-export const MAX_INFERENCE_ID = 64;
-/** Generated ids are `<prefix><UUID>`; a UUID has 36 characters. */
-export const MAX_INFERENCE_ID_PREFIX = MAX_INFERENCE_ID - 36;
-
-const QUEUE_URL = /^https?:\/\/[^\s/?#@]+\/[^\s?#]+$/i;
-
-/** Why `url` is not an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), or undefined. */
-export function queueUrlProblem(url: string): string | undefined {
-  if (url === '') return 'is required';
-  if (!QUEUE_URL.test(url)) return 'must be an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/my-queue';
-  return undefined;
-}
-
-/**
- * Why `prefix` cannot start every generated InferenceId, or undefined: the id takes up to 64
- * visible ASCII characters, and 36 of them are the UUID that follows the prefix.
- */
-export function inferenceIdPrefixProblem(prefix: string): string | undefined {
-  if (prefix.length > MAX_INFERENCE_ID_PREFIX)
-    return `must be at most ${MAX_INFERENCE_ID_PREFIX} characters (an InferenceId has at most ${MAX_INFERENCE_ID}, 36 of them the UUID), got ${prefix.length}`;
-  if (!/^[\x21-\x7e]*$/.test(prefix)) return 'must be visible ASCII characters (no spaces), as InferenceId requires';
-  return undefined;
-}
+export { inferenceIdPrefixProblem, MAX_INFERENCE_ID, MAX_INFERENCE_ID_PREFIX, queueUrlProblem } from './fields';
 
 /** Something that waits for notifications of its own jobs on a queue (one sagemaker-invoke-async node). */
 export interface JobOwner {

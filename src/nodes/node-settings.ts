@@ -53,6 +53,12 @@ export class SettingsReader {
     return blank(v) ? '' : String(v).trim();
   }
 
+  /** A string property as typed, untrimmed ('' when absent). */
+  raw(key: string): string {
+    const v = this.def[key];
+    return v === undefined || v === null ? '' : String(v);
+  }
+
   get<K extends SettingKey>(key: K): SettingValue<K> {
     return this.coerce(key, SETTINGS[key]) as SettingValue<K>;
   }

@@ -49,9 +49,6 @@ export = function (RED: RED) {
     RED.nodes.createNode(this, def);
     const node = this;
     const parsed = parseSettings(def as RawSettings, (node.credentials ?? {}) as RawCredentials);
-    let runtime: SageMakerRuntimeClient | undefined;
-    let s3: S3Client | undefined;
-    let sqs: SQSClient | undefined;
     let credentials: ReturnType<typeof createCredentialProvider> | undefined;
     // Kept in the closure, not on the node: the settings hold the keys.
     const settings = parsed.ok ? parsed.settings : undefined;
@@ -93,40 +90,38 @@ export = function (RED: RED) {
     }
     const scrub = (text: string) => secrets.scrub(text);
 
-    node.runtimeClient = function () {
-      if (!runtime) {
-        const s = usable();
-        runtime = new SageMakerRuntimeClient({
-          ...runtimeClientOptions(s, sharedCredentials(s)),
-          requestHandler: createRequestHandler(s),
-        });
-        scrubClientErrors(runtime, scrub);
-      }
-      return runtime;
-    };
-
-    node.s3Client = function () {
-      if (!s3) {
-        const s = usable();
-        s3 = new S3Client({
-          ...s3ClientOptions(s, sharedCredentials(s)),
-          requestHandler: createRequestHandler(s),
-        });
-        scrubClientErrors(s3, scrub);
-      }
-      return s3;
-    };
-
-    node.sqsClient = function () {
-      if (!sqs) {
-        const s = usable();
-        sqs = new SQSClient({
+    /** A client made on first use with the deployed settings, destroyed at close. */
+    const clients: Array<{ destroy(): void }> = [];
+    function shared<C extends { destroy(): void }>(make: (s: ConfigSettings) => C): () => C {
+      let client: C | undefined;
+      return () => {
+        if (!client || closed) {
+          client = make(usable());
+          clients.push(client);
+        }
+        return client;
+      };
+    }
+    node.runtimeClient = shared((s) => {
+      const client = new SageMakerRuntimeClient({
+        ...runtimeClientOptions(s, sharedCredentials(s)),
+        requestHandler: createRequestHandler(s),
+      });
+      scrubClientErrors(client, scrub);
+      return client;
+    });
+    node.s3Client = shared((s) => {
+      const client = new S3Client({ ...s3ClientOptions(s, sharedCredentials(s)), requestHandler: createRequestHandler(s) });
+      scrubClientErrors(client, scrub);
+      return client;
+    });
+    node.sqsClient = shared(
+      (s) =>
+        new SQSClient({
           ...sqsClientOptions(s, sharedCredentials(s)),
           requestHandler: createRequestHandler({ timeoutMs: sqsTimeoutMs(s) }),
-        });
-      }
-      return sqs;
-    };
+        }),
+    );
 
     node.resolveRegion = async function () {
       return node.runtimeClient().config.region();
@@ -135,12 +130,7 @@ export = function (RED: RED) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       if (deployedNodes.get(node.id) === state) deployedNodes.delete(node.id);
-      runtime?.destroy();
-      s3?.destroy();
-      sqs?.destroy();
-      runtime = undefined;
-      s3 = undefined;
-      sqs = undefined;
+      for (const client of clients.splice(0)) client.destroy();
       credentials = undefined;
       done();
     });
@@ -204,14 +194,31 @@ export = function (RED: RED) {
     );
   }
 
-  /** Test connection: STS GetCallerIdentity with the form's credentials. */
-  async function testConnection(id: string, body: unknown): Promise<TestResult> {
+  /**
+   * Runs `call` with a resolving client for the form's settings (resolved region and
+   * credentials); an error becomes `{ ok: false }` with every secret scrubbed from its text.
+   */
+  async function withForm<R extends { ok: true }>(
+    id: string,
+    body: unknown,
+    call: (c: { settings: ConfigSettings; client: SageMakerRuntimeClient; region: string }) => Promise<R>,
+  ): Promise<R | { ok: false; error: string }> {
     const form = formSettings(id, body);
     if (!form.ok) return form;
     const { settings, secrets } = form;
     const client = resolvingClient(settings, secrets);
     try {
-      const region = await client.config.region();
+      return await call({ settings, client, region: await client.config.region() });
+    } catch (err) {
+      return { ok: false, error: secrets.scrub(errorText(err)) };
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Test connection: STS GetCallerIdentity with the form's credentials. */
+  function testConnection(id: string, body: unknown): Promise<TestResult> {
+    return withForm(id, body, async ({ settings, client, region }) => {
       const credentials = await client.config.credentials();
       const target = stsTarget({
         endpoint: stsEndpointFor(settings),
@@ -220,34 +227,21 @@ export = function (RED: RED) {
         useDualstack: await client.config.useDualstackEndpoint(),
       });
       const identity = await getCallerIdentity({ target, credentials, timeoutMs: settings.timeoutMs });
-      return { ok: true, account: identity.Account, arn: identity.Arn, region };
-    } catch (err) {
-      return { ok: false, error: secrets.scrub(errorText(err)) };
-    } finally {
-      client.destroy();
-    }
+      return { ok: true as const, account: identity.Account, arn: identity.Arn, region };
+    });
   }
 
   /** The endpoint-name list of the worker nodes' editors: ListEndpoints (InService). */
-  async function accountEndpoints(id: string, body: unknown): Promise<EndpointsResult> {
-    const form = formSettings(id, body);
-    if (!form.ok) return form;
-    const { settings, secrets } = form;
-    const client = resolvingClient(settings, secrets);
-    try {
-      const region = await client.config.region();
+  function accountEndpoints(id: string, body: unknown): Promise<EndpointsResult> {
+    return withForm(id, body, async ({ settings, client, region }) => {
       const endpoints = await listInServiceEndpoints({
         url: listEndpointsUrl(settings.endpoint, region),
         region,
         credentials: await client.config.credentials(),
         timeoutMs: settings.timeoutMs,
       });
-      return { ok: true, endpoints };
-    } catch (err) {
-      return { ok: false, error: secrets.scrub(errorText(err)) };
-    } finally {
-      client.destroy();
-    }
+      return { ok: true as const, endpoints };
+    });
   }
 
   /**

@@ -47,6 +47,11 @@ export interface Worker {
    * + `extra`), a red status, and `done(err)` with the error's name and text.
    */
   fail(msg: NodeMessage, done: DoneFn, err: unknown, meta?: Record<string, unknown>, extra?: Record<string, unknown>): void;
+  /**
+   * `fail` for a message whose handler already ended (a job resumed after a restart): the error
+   * goes out with `node.error(err, msg)`, so Catch nodes still see it.
+   */
+  failDetached(msg: NodeMessage, err: unknown, meta?: Record<string, unknown>, extra?: Record<string, unknown>): void;
 }
 
 export interface WorkerHandlers {
@@ -136,6 +141,7 @@ function createWorker<S>(RED: RED, node: Node, def: NodeDef, spec: WorkerSpec<S>
         return closing;
       },
       fail,
+      failDetached: (msg, err, meta, extra) => fail(msg, (e) => node.error(e, msg), err, meta, extra),
     };
     handlers = spec.start(worker, settings);
   }

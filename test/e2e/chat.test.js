@@ -87,10 +87,14 @@ describe('chat example on Dashboard 2.0 in Chromium (e2e)', function () {
     await page.fill('.smr-chat-question input', question);
     await page.click('.smr-chat-send');
     const answer = page.locator('.smr-chat-assistant').nth(before);
-    await page.waitForFunction((n) => {
-      const a = document.querySelectorAll('.smr-chat-assistant')[n];
-      return a && a.dataset.state !== 'streaming';
-    }, before, { timeout: 30000 });
+    await page.waitForFunction(
+      (n) => {
+        const a = document.querySelectorAll('.smr-chat-assistant')[n];
+        return a && a.dataset.state !== 'streaming';
+      },
+      before,
+      { timeout: 30000 },
+    );
     return {
       state: await answer.getAttribute('data-state'),
       text: (await answer.locator('.smr-chat-text').textContent()).replace(/▍$/, ''),
@@ -110,7 +114,9 @@ describe('chat example on Dashboard 2.0 in Chromium (e2e)', function () {
   function overflow(page) {
     return page.evaluate(() => {
       const w = document.documentElement.clientWidth;
-      const out = [...document.querySelectorAll('.smr-chat *')].filter((el) => el.getBoundingClientRect().right > w + 1).map((el) => el.className);
+      const out = [...document.querySelectorAll('.smr-chat *')]
+        .filter((el) => el.getBoundingClientRect().right > w + 1)
+        .map((el) => el.className);
       return { scrollWidth: document.documentElement.scrollWidth, width: w, out };
     });
   }
@@ -143,7 +149,10 @@ describe('chat example on Dashboard 2.0 in Chromium (e2e)', function () {
     assert.equal(a.state, 'done');
     assert.match(a.text, /^Turn 2:\s\S/);
     const texts = await first.page.locator('.smr-chat-msg .smr-chat-text').allTextContents();
-    assert.deepEqual(texts.map((t) => t.slice(0, 7)), ['What do', 'Turn 1:', 'And for', 'Turn 2:']);
+    assert.deepEqual(
+      texts.map((t) => t.slice(0, 7)),
+      ['What do', 'Turn 1:', 'And for', 'Turn 2:'],
+    );
     await shot(first.page, 'chat-1280');
     const o = await overflow(first.page);
     assert.deepEqual(o.out, [], `sticks out at 1280 px: ${o.out.join(', ')}`);

@@ -21,7 +21,15 @@ process.on('message', async (m) => {
 });
 demo = startDemo(options).then(
   (d) => {
-    process.send({ type: 'ready', url: d.url, emulatorUrl: d.emulator.url, mqttUrl: d.broker.url, s3Url: d.emulator.s3Url, region: d.emulator.region, tabs: d.tabs.map((t) => ({ id: t.id, label: t.label, name: t.name })) });
+    process.send({
+      type: 'ready',
+      url: d.url,
+      emulatorUrl: d.emulator.url,
+      mqttUrl: d.broker.url,
+      s3Url: d.emulator.s3Url,
+      region: d.emulator.region,
+      tabs: d.tabs.map((t) => ({ id: t.id, label: t.label, name: t.name })),
+    });
     return d;
   },
   (err) => {

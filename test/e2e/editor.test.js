@@ -7,7 +7,15 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, openSidebar: showSidebarTab, root } = require('./harness');
+const {
+  resetScreenshots,
+  requireBrowser,
+  startDemoProcess,
+  launchBrowser,
+  screenshot,
+  openSidebar: showSidebarTab,
+  root,
+} = require('./harness');
 
 const WORKERS = ['sagemaker-invoke', 'sagemaker-stream', 'sagemaker-invoke-async'];
 const IN_PALETTE = [...WORKERS, 'sagemaker-async-results'];
@@ -25,7 +33,11 @@ function helpFirstParagraph(type) {
   const html = fs.readFileSync(path.join(root, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
   const m = /<p>([\s\S]*?)<\/p>/i.exec(html);
   assert.ok(m, `nodes/locales/en-US/${type}.html has no <p> paragraph`);
-  return m[1].replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+  return m[1]
+    .replace(/<[^>]+>/g, '')
+    .replace(/&[a-z]+;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 const squash = (s) => s.replace(/\s+/g, ' ').trim();
@@ -120,15 +132,19 @@ describe('editor in Chromium (e2e)', function () {
 
   /** Waits until the topmost edit tray has finished sliding in. */
   async function trayOpened() {
-    await page.waitForFunction(() => {
-      const trays = document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
-      const t = trays[trays.length - 1];
-      if (!t) return false;
-      const left = t.getBoundingClientRect().left;
-      const stable = window.__trayLeft === left;
-      window.__trayLeft = left;
-      return stable;
-    }, null, { polling: 100 });
+    await page.waitForFunction(
+      () => {
+        const trays = document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
+        const t = trays[trays.length - 1];
+        if (!t) return false;
+        const left = t.getBoundingClientRect().left;
+        const stable = window.__trayLeft === left;
+        window.__trayLeft = left;
+        return stable;
+      },
+      null,
+      { polling: 100 },
+    );
   }
 
   async function deploy() {
@@ -136,7 +152,13 @@ describe('editor in Chromium (e2e)', function () {
     // A confirmation dialog here means invalid or unknown nodes in the flows.
     const confirm = page.locator('.red-ui-editor-dialog:visible, #red-ui-deploy-dialog-confirm-deploy-deploy:visible');
     const done = page.waitForSelector('#red-ui-header-button-deploy.disabled', { state: 'attached', timeout: 15000 });
-    const which = await Promise.race([done.then(() => 'deployed'), confirm.first().waitFor({ timeout: 15000 }).then(() => 'confirm')]);
+    const which = await Promise.race([
+      done.then(() => 'deployed'),
+      confirm
+        .first()
+        .waitFor({ timeout: 15000 })
+        .then(() => 'confirm'),
+    ]);
     if (which === 'confirm') {
       const text = squash(await page.locator('.ui-dialog:visible').first().innerText());
       await screenshot(page, 'deploy-confirm');
@@ -156,7 +178,11 @@ describe('editor in Chromium (e2e)', function () {
   afterEach(async function () {
     if (!page) return;
     for (let i = 0; i < 3 && (await page.locator('#red-ui-editor-stack .red-ui-tray, .ui-dialog:visible').count()) > 0; i++) {
-      const cancel = page.locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, .ui-dialog:visible button:has-text("Cancel"), .ui-dialog:visible button:has-text("Close")').first();
+      const cancel = page
+        .locator(
+          '#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, .ui-dialog:visible button:has-text("Cancel"), .ui-dialog:visible button:has-text("Close")',
+        )
+        .first();
       if ((await cancel.count()) > 0) await cancel.click().catch(() => {});
       else await page.keyboard.press('Escape');
       await page.waitForTimeout(300);
@@ -172,7 +198,9 @@ describe('editor in Chromium (e2e)', function () {
       assert.equal(await entry.count(), 1, `${type} is not in the palette (listed in package.json node-red.nodes?)`);
       await entry.scrollIntoViewIfNeeded();
       assert.ok(await entry.isVisible(), `${type} is not in the palette`);
-      const category = await entry.evaluate((el) => el.closest('.red-ui-palette-category').querySelector('.red-ui-palette-header span').textContent);
+      const category = await entry.evaluate(
+        (el) => el.closest('.red-ui-palette-category').querySelector('.red-ui-palette-header span').textContent,
+      );
       assert.equal(category.trim().toLowerCase(), 'aws', `${type} is in category ${category}`);
       const label = squash(await entry.locator('.red-ui-palette-label').innerText());
       assert.ok(label && !label.includes(type.replace('sagemaker-', 'sagemaker ')), `${type} shows no palette label of its own (${label})`);
@@ -185,7 +213,11 @@ describe('editor in Chromium (e2e)', function () {
       icons.push(svg);
     }
     assert.equal(new Set(icons).size, icons.length, 'the node icons are not distinct');
-    assert.equal(await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="sagemaker-config"]').count(), 0, 'the config node is in the palette');
+    assert.equal(
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="sagemaker-config"]').count(),
+      0,
+      'the config node is in the palette',
+    );
     await page.locator('#red-ui-palette-search input').pressSequentially('sagemaker');
     await page.waitForTimeout(300); // the palette filter is debounced
     // Node-RED 5's #red-ui-palette is as tall as its search box (the entries overflow it into a
@@ -236,7 +268,11 @@ describe('editor in Chromium (e2e)', function () {
     await page.fill('#node-config-input-endpoint', demo.emulatorUrl);
     if (await page.isVisible('#sagemaker-config-test')) {
       await page.click('#sagemaker-config-test');
-      await page.waitForFunction(() => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''), null, { timeout: 15000 });
+      await page.waitForFunction(
+        () => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''),
+        null,
+        { timeout: 15000 },
+      );
       const result = await page.textContent('#sagemaker-config-test-result');
       await screenshot(page, 'config-form-tested');
       assert.match(result, /123456789012/, `Test connection did not report the emulator's account: ${result}`);
@@ -256,9 +292,12 @@ describe('editor in Chromium (e2e)', function () {
     await page.waitForFunction(() => /text-generator/.test(document.querySelector('.red-ui-autoComplete-container')?.innerText || ''));
     const offered = squash(await menu.innerText());
     await screenshot(page, 'invoke-endpoint-list');
-    for (const name of ['echo', 'sensor-anomaly', 'text-generator']) assert.match(offered, new RegExp(name), `the endpoint list lacks ${name}: ${offered}`);
+    for (const name of ['echo', 'sensor-anomaly', 'text-generator'])
+      assert.match(offered, new RegExp(name), `the endpoint list lacks ${name}: ${offered}`);
     await endpointInput.pressSequentially('e');
-    await page.waitForFunction(() => !/sensor-anomaly/.test(document.querySelector('.red-ui-autoComplete-container')?.innerText || 'sensor-anomaly'));
+    await page.waitForFunction(
+      () => !/sensor-anomaly/.test(document.querySelector('.red-ui-autoComplete-container')?.innerText || 'sensor-anomaly'),
+    );
     const narrowed = (await menu.innerText()).split(/\s+/).filter(Boolean);
     assert.ok(narrowed.includes('echo') && narrowed.every((n) => n.startsWith('e')), `typing "e" offers ${narrowed.join(', ')}`);
     await screenshot(page, 'invoke-endpoint-list-e');
@@ -272,7 +311,14 @@ describe('editor in Chromium (e2e)', function () {
     const node = await page.evaluate((id) => {
       const n = RED.nodes.node(id);
       const c = RED.nodes.node(n.config);
-      return { label: RED.utils.getNodeLabel(n), endpointName: n.endpointName, config: n.config, configType: c && c.type, configName: c && c.name, valid: n.valid };
+      return {
+        label: RED.utils.getNodeLabel(n),
+        endpointName: n.endpointName,
+        config: n.config,
+        configType: c && c.type,
+        configName: c && c.name,
+        valid: n.valid,
+      };
     }, invokeId);
     configId = node.config;
     assert.equal(node.configType, 'sagemaker-config');
@@ -283,8 +329,40 @@ describe('editor in Chromium (e2e)', function () {
 
     // Inject and debug through Import (clipboard JSON), wired to the invoke node with the mouse.
     const probe = [
-      { id: 'e2e0inject000001', type: 'inject', z: flowTab, name: 'e2e probe', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '{"sensor":"e2e-probe","value":42}', payloadType: 'json', x: 0, y: 0, wires: [] },
-      { id: 'e2e0debug0000001', type: 'debug', z: flowTab, name: 'e2e answer', active: true, tosidebar: true, console: false, tostatus: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', x: 560, y: 0, wires: [] },
+      {
+        id: 'e2e0inject000001',
+        type: 'inject',
+        z: flowTab,
+        name: 'e2e probe',
+        props: [{ p: 'payload' }],
+        repeat: '',
+        crontab: '',
+        once: false,
+        onceDelay: 0.1,
+        topic: '',
+        payload: '{"sensor":"e2e-probe","value":42}',
+        payloadType: 'json',
+        x: 0,
+        y: 0,
+        wires: [],
+      },
+      {
+        id: 'e2e0debug0000001',
+        type: 'debug',
+        z: flowTab,
+        name: 'e2e answer',
+        active: true,
+        tosidebar: true,
+        console: false,
+        tostatus: false,
+        complete: 'true',
+        targetType: 'full',
+        statusVal: '',
+        statusType: 'auto',
+        x: 560,
+        y: 0,
+        wires: [],
+      },
     ];
     await page.click('#red-ui-header-button-sidemenu');
     await page.click('#menu-item-import');
@@ -294,10 +372,13 @@ describe('editor in Chromium (e2e)', function () {
     const c = await chartBox();
     await page.mouse.move(c.x + 100, c.y + 220, { steps: 5 });
     await page.mouse.click(c.x + 100, c.y + 220);
-    const ids = await page.evaluate((z) => ({
-      inject: RED.nodes.filterNodes({ z, type: 'inject' }).find((n) => n.name === 'e2e probe').id,
-      debug: RED.nodes.filterNodes({ z, type: 'debug' }).find((n) => n.name === 'e2e answer').id,
-    }), flowTab);
+    const ids = await page.evaluate(
+      (z) => ({
+        inject: RED.nodes.filterNodes({ z, type: 'inject' }).find((n) => n.name === 'e2e probe').id,
+        debug: RED.nodes.filterNodes({ z, type: 'debug' }).find((n) => n.name === 'e2e answer').id,
+      }),
+      flowTab,
+    );
     await wire(ids.inject, invokeId);
     await wire(invokeId, ids.debug);
     await screenshot(page, 'flow-wired');
@@ -313,7 +394,10 @@ describe('editor in Chromium (e2e)', function () {
       await msg.locator('.red-ui-debug-msg-object-handle').first().click();
     }
     for (const key of ['payload', 'sagemaker']) {
-      await msg.locator('.red-ui-debug-msg-object-key:visible', { hasText: new RegExp(`^${key}$`) }).first().click();
+      await msg
+        .locator('.red-ui-debug-msg-object-key:visible', { hasText: new RegExp(`^${key}$`) })
+        .first()
+        .click();
     }
     await msg.locator('text=e2e-probe').first().waitFor();
     const text = squash(await msg.innerText());
@@ -349,7 +433,11 @@ describe('editor in Chromium (e2e)', function () {
     assert.ok(shown && !shown.includes(SECRET), `the secret key field holds ${shown}`);
     if (!(await page.isVisible('#sagemaker-config-test'))) await page.click('#sagemaker-config-advanced-toggle');
     await page.click('#sagemaker-config-test');
-    await page.waitForFunction(() => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''),
+      null,
+      { timeout: 15000 },
+    );
     const result = await page.textContent('#sagemaker-config-test-result');
     await screenshot(page, 'config-edit-tested', page.locator('#red-ui-editor-stack .red-ui-tray').last());
     assert.match(result, /123456789012/, `Test connection with the stored secret did not reach the emulator: ${result}`);
@@ -376,7 +464,8 @@ describe('editor in Chromium (e2e)', function () {
   }
 
   const isInvalid = (sel) => page.locator(sel).evaluate((el) => el.classList.contains('input-error'));
-  const endpointInvalid = () => page.locator('#node-input-endpointName + .red-ui-typedInput-container').evaluate((el) => el.classList.contains('input-error'));
+  const endpointInvalid = () =>
+    page.locator('#node-input-endpointName + .red-ui-typedInput-container').evaluate((el) => el.classList.contains('input-error'));
 
   async function typeInto(sel, value) {
     await page.fill(sel, value);
@@ -384,17 +473,44 @@ describe('editor in Chromium (e2e)', function () {
   }
 
   const FORMS = {
-    'sagemaker-invoke': { toggle: '#sagemaker-invoke-advanced-toggle', basic: ['#node-input-requestFormat', '#node-input-responseFormat'], advanced: '#node-input-concurrency', bad: [['#node-input-concurrency', '0'], ['#node-input-queueSize', '-1']] },
-    'sagemaker-stream': { toggle: '#sagemaker-stream-advanced-toggle', basic: ['#node-input-decode', '#node-input-split'], advanced: '#node-input-idleTimeout', bad: [['#node-input-idleTimeout', '0.05']] },
-    'sagemaker-invoke-async': { toggle: '#sagemaker-async-advanced-toggle', basic: ['#node-input-inputBucket', '#node-input-waitForResult'], advanced: '#node-input-requestTTLSeconds', bad: [['#node-input-requestTTLSeconds', '30'], ['#node-input-invocationTimeoutSeconds', '3601'], ['#node-input-pollInterval', '0']] },
+    'sagemaker-invoke': {
+      toggle: '#sagemaker-invoke-advanced-toggle',
+      basic: ['#node-input-requestFormat', '#node-input-responseFormat'],
+      advanced: '#node-input-concurrency',
+      bad: [
+        ['#node-input-concurrency', '0'],
+        ['#node-input-queueSize', '-1'],
+      ],
+    },
+    'sagemaker-stream': {
+      toggle: '#sagemaker-stream-advanced-toggle',
+      basic: ['#node-input-decode', '#node-input-split'],
+      advanced: '#node-input-idleTimeout',
+      bad: [['#node-input-idleTimeout', '0.05']],
+    },
+    'sagemaker-invoke-async': {
+      toggle: '#sagemaker-async-advanced-toggle',
+      basic: ['#node-input-inputBucket', '#node-input-waitForResult'],
+      advanced: '#node-input-requestTTLSeconds',
+      bad: [
+        ['#node-input-requestTTLSeconds', '30'],
+        ['#node-input-invocationTimeoutSeconds', '3601'],
+        ['#node-input-pollInterval', '0'],
+      ],
+    },
   };
 
   for (const type of WORKERS) {
     it(`groups ${type}'s form into basic fields and a collapsed Advanced section, and flags invalid values in red`, async function () {
-      const id = type === 'sagemaker-invoke' && invokeId ? invokeId : await page.evaluate((t) => {
-        const n = RED.nodes.filterNodes({ type: t }).find((x) => (x.endpointNameType || 'str') === 'str' && !/\$\{/.test(x.endpointName || ''));
-        return n && n.id;
-      }, type);
+      const id =
+        type === 'sagemaker-invoke' && invokeId
+          ? invokeId
+          : await page.evaluate((t) => {
+              const n = RED.nodes
+                .filterNodes({ type: t })
+                .find((x) => (x.endpointNameType || 'str') === 'str' && !/\$\{/.test(x.endpointName || ''));
+              return n && n.id;
+            }, type);
       assert.ok(id, `no ${type} node to open`);
       const form = FORMS[type];
       await openForm(id);
@@ -402,10 +518,16 @@ describe('editor in Chromium (e2e)', function () {
       if (await page.isVisible(form.advanced)) await page.click(form.toggle);
       for (const sel of form.basic) assert.ok(await page.isVisible(sel), `${sel} is not among ${type}'s basic fields`);
       assert.equal(await page.isVisible(form.advanced), false, `${form.advanced} is not under Advanced`);
-      const order = await page.evaluate(([basic, toggle, adv]) => {
-        const pos = (sel) => document.querySelector(sel).compareDocumentPosition(document.querySelector(toggle));
-        return { basicBefore: basic.every((b) => pos(b) & Node.DOCUMENT_POSITION_FOLLOWING), advancedAfter: !!(pos(adv) & Node.DOCUMENT_POSITION_PRECEDING) };
-      }, [form.basic, form.toggle, form.advanced]);
+      const order = await page.evaluate(
+        ([basic, toggle, adv]) => {
+          const pos = (sel) => document.querySelector(sel).compareDocumentPosition(document.querySelector(toggle));
+          return {
+            basicBefore: basic.every((b) => pos(b) & Node.DOCUMENT_POSITION_FOLLOWING),
+            advancedAfter: !!(pos(adv) & Node.DOCUMENT_POSITION_PRECEDING),
+          };
+        },
+        [form.basic, form.toggle, form.advanced],
+      );
       assert.deepEqual(order, { basicBefore: true, advancedAfter: true }, `${type}: basic fields first, then Advanced`);
       await page.evaluate(() => document.activeElement && document.activeElement.blur());
       await trayShot(`${type}-form-basic`);
@@ -417,7 +539,11 @@ describe('editor in Chromium (e2e)', function () {
       await page.locator(ENDPOINT_INPUT).fill('bad_name!');
       await page.locator(ENDPOINT_INPUT).press('End');
       await page.locator('#node-input-name').click();
-      await page.waitForFunction(() => document.querySelector('#node-input-endpointName + .red-ui-typedInput-container').classList.contains('input-error'), null, { timeout: 5000 });
+      await page.waitForFunction(
+        () => document.querySelector('#node-input-endpointName + .red-ui-typedInput-container').classList.contains('input-error'),
+        null,
+        { timeout: 5000 },
+      );
       await page.locator(ENDPOINT_INPUT).fill('x'.repeat(64));
       await page.locator('#node-input-name').click();
       assert.ok(await endpointInvalid(), `${type}: a 64-character endpoint name is not flagged`);
@@ -426,7 +552,8 @@ describe('editor in Chromium (e2e)', function () {
       assert.equal(await endpointInvalid(), false, `${type}: a name with \${ENV} is flagged`);
       await page.locator(ENDPOINT_INPUT).fill('bad_name!');
       await page.locator('#node-input-name').click();
-      if (type === 'sagemaker-invoke-async' && !(await page.isChecked('#node-input-waitForResult'))) await page.check('#node-input-waitForResult');
+      if (type === 'sagemaker-invoke-async' && !(await page.isChecked('#node-input-waitForResult')))
+        await page.check('#node-input-waitForResult');
       for (const [sel, value] of form.bad) {
         await typeInto(sel, value);
         assert.ok(await isInvalid(sel), `${type}: ${sel} = ${value} is not flagged`);
@@ -507,17 +634,22 @@ describe('editor in Chromium (e2e)', function () {
       // Node-RED styles <code> nowrap: a long header name would run off the sidebar.
       const overflow = await panel.evaluate((el) => {
         const right = el.getBoundingClientRect().right;
-        return [...el.querySelectorAll('*')].filter((c) => c.getBoundingClientRect().right > right + 1).map((c) => c.textContent.slice(0, 60));
+        return [...el.querySelectorAll('*')]
+          .filter((c) => c.getBoundingClientRect().right > right + 1)
+          .map((c) => c.textContent.slice(0, 60));
       });
       assert.deepEqual(overflow, [], `the help of ${type} runs off the sidebar`);
-      assert.ok(help.includes(expected), `the help sidebar for ${type} lacks its first paragraph:\n  expected: ${expected}\n  shown: ${help.slice(0, 300)}`);
+      assert.ok(
+        help.includes(expected),
+        `the help sidebar for ${type} lacks its first paragraph:\n  expected: ${expected}\n  shown: ${help.slice(0, 300)}`,
+      );
       for (const section of HELP_SECTIONS[type] || ['Inputs', 'Outputs', 'Details']) {
         assert.ok(help.includes(section), `the help of ${type} has no ${section} section`);
       }
     });
   }
 
-  it('exports the flows without the config node\'s access key or secret', async function () {
+  it("exports the flows without the config node's access key or secret", async function () {
     assert.ok(configId, 'needs the config node of the earlier test');
     await page.click('#red-ui-header-button-sidemenu');
     await page.click('#menu-item-export');

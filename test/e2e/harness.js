@@ -34,7 +34,9 @@ function requireBrowser(ctx) {
     throw new Error(`REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   }
   const bar = '!'.repeat(78);
-  console.warn(`\n${bar}\n  BROWSER TESTS SKIPPED: no Chromium at ${CHROMIUM}.\n  Install it (apt-get install -y chromium) or set REQUIRE_BROWSER=1 to make this a failure.\n${bar}\n`);
+  console.warn(
+    `\n${bar}\n  BROWSER TESTS SKIPPED: no Chromium at ${CHROMIUM}.\n  Install it (apt-get install -y chromium) or set REQUIRE_BROWSER=1 to make this a failure.\n${bar}\n`,
+  );
   ctx.skip();
 }
 
@@ -132,4 +134,14 @@ async function openSidebar(page, tab) {
   await page.waitForSelector(`.red-ui-sidebar-tab-bar button[data-tab-id="${tab}"].selected`, { state: 'attached' });
 }
 
-module.exports = { resetScreenshots, requireBrowser, startDemoProcess, launchBrowser, screenshot, openSidebar, CHROMIUM, SCREENSHOTS, root };
+module.exports = {
+  resetScreenshots,
+  requireBrowser,
+  startDemoProcess,
+  launchBrowser,
+  screenshot,
+  openSidebar,
+  CHROMIUM,
+  SCREENSHOTS,
+  root,
+};

@@ -72,12 +72,19 @@ describe('IoT gateway demo: MQTT readings scored in batches', function () {
     client.publish('sensors/dev-bad/reading', JSON.stringify({ device: 'dev-bad', seq: 0 }), { qos: 1 });
     const ours = () => got.scores.filter((s) => !s.topic.startsWith('scores/probe'));
     const anomalies = sent.filter((r) => isAnomaly(Number(r.device.slice(4)) - 1, r.seq));
-    await until(() => ours().length >= sent.length && got.alerts.length >= anomalies.length && got.errors.length >= 1, '1,000 scores, every alert and the error', 60000);
+    await until(
+      () => ours().length >= sent.length && got.alerts.length >= anomalies.length && got.errors.length >= 1,
+      '1,000 scores, every alert and the error',
+      60000,
+    );
     await probe('probe-end');
 
     const scores = ours();
     assert.strictEqual(scores.length, 1000);
-    assert.deepStrictEqual(got.errors.map((e) => [e.topic, e.value.seq, e.value.error.name]), [['errors/dev-bad', 0, 'InputError']]);
+    assert.deepStrictEqual(
+      got.errors.map((e) => [e.topic, e.value.seq, e.value.error.name]),
+      [['errors/dev-bad', 0, 'InputError']],
+    );
     const byKey = new Map();
     for (const s of scores) {
       const key = `${s.value.device}#${s.value.seq}`;

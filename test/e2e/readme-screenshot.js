@@ -13,7 +13,13 @@ const OUT = path.join(root, 'docs', 'editor.png');
 
 (async () => {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-shot-'));
-  const demo = await startDemoProcess({ port: 0, emulatorPort: 0, userDir, quiet: true, settings: { editorTheme: { palette: { catalogues: [] } } } });
+  const demo = await startDemoProcess({
+    port: 0,
+    emulatorPort: 0,
+    userDir,
+    quiet: true,
+    settings: { editorTheme: { palette: { catalogues: [] } } },
+  });
   const browser = await launchBrowser({ width: 1280, height: 720 });
   try {
     const { page } = browser;

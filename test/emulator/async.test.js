@@ -14,7 +14,12 @@ describe('emulator InvokeEndpointAsync', function () {
 
   before(async function () {
     emu = await startEmulator({ port: 0 });
-    sm = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    sm = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     s3 = emu.s3Client();
   });
   after(async function () {
@@ -34,10 +39,15 @@ describe('emulator InvokeEndpointAsync', function () {
       }
     }
   }
-  const split = (uri) => { const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri); return [m[1], m[2]]; };
+  const split = (uri) => {
+    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+    return [m[1], m[2]];
+  };
 
   it('answers 202 with a generated InferenceId and the default output and failure locations', async function () {
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('{"a":1}'), ContentType: 'application/json' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('{"a":1}'), ContentType: 'application/json' }),
+    );
     assert.equal(res.$metadata.httpStatusCode, 202);
     assert.match(res.InferenceId, /^[0-9a-f-]{36}$/);
     assert.equal(res.OutputLocation, `s3://sagemaker-emulator/async-output/echo/${res.InferenceId}.out`);
@@ -49,7 +59,9 @@ describe('emulator InvokeEndpointAsync', function () {
 
   it('reads the input from S3 at InputLocation and keeps the given InferenceId', async function () {
     await s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'in/x.csv', Body: '1,2,3\n', ContentType: 'text/csv' }));
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', InputLocation: 's3://sagemaker-emulator/in/x.csv', InferenceId: 'my-id-1' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({ EndpointName: 'echo', InputLocation: 's3://sagemaker-emulator/in/x.csv', InferenceId: 'my-id-1' }),
+    );
     assert.equal(res.InferenceId, 'my-id-1');
     const out = await waitForObject(...split(res.OutputLocation));
     assert.equal(out.body.toString(), '1,2,3\n');
@@ -57,7 +69,15 @@ describe('emulator InvokeEndpointAsync', function () {
   });
 
   it('applies S3OutputPathExtension and Filename to the output location', async function () {
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('x'), InferenceId: 'ext-1', S3OutputPathExtension: 'batch/7', Filename: 'result.json' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({
+        EndpointName: 'echo',
+        Body: Buffer.from('x'),
+        InferenceId: 'ext-1',
+        S3OutputPathExtension: 'batch/7',
+        Filename: 'result.json',
+      }),
+    );
     assert.equal(res.OutputLocation, 's3://sagemaker-emulator/async-output/echo/batch/7/result.json');
     assert.equal(res.FailureLocation, 's3://sagemaker-emulator/async-failures/echo/batch/7/ext-1-error.out');
     await waitForObject(...split(res.OutputLocation));
@@ -72,25 +92,39 @@ describe('emulator InvokeEndpointAsync', function () {
       { EndpointName: 'echo', Body: Buffer.from('x'), InvocationTimeoutSeconds: 3601 },
     ];
     for (const input of bad) {
-      await assert.rejects(sm.send(new InvokeEndpointAsyncCommand(input)), (err) => err.name === 'ValidationError' && err.$metadata.httpStatusCode === 400);
+      await assert.rejects(
+        sm.send(new InvokeEndpointAsyncCommand(input)),
+        (err) => err.name === 'ValidationError' && err.$metadata.httpStatusCode === 400,
+      );
     }
   });
 
   it('writes a failure object when the input object is missing', async function () {
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', InputLocation: 's3://sagemaker-emulator/in/nope.json' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({ EndpointName: 'echo', InputLocation: 's3://sagemaker-emulator/in/nope.json' }),
+    );
     const fail = await waitForObject(...split(res.FailureLocation));
     assert.match(fail.body.toString(), /nope\.json.*NoSuchKey|NoSuchKey.*nope/s);
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'sagemaker-emulator', Key: split(res.OutputLocation)[1] })));
   });
 
   it('writes the model failure text for a model that rejects its input', async function () {
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'sensor-anomaly', Body: Buffer.from('not numbers'), ContentType: 'text/csv' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({ EndpointName: 'sensor-anomaly', Body: Buffer.from('not numbers'), ContentType: 'text/csv' }),
+    );
     const fail = await waitForObject(...split(res.FailureLocation));
     assert.match(fail.body.toString(), /error \(400\) from primary/);
   });
 
   it('async-failure fault writes a failure object; async-never writes nothing; no FailureLocation without a failure path', async function () {
-    emu.setEndpoint('flaky', { model: 'echo', faults: [{ kind: 'async-failure', times: 1 }, { kind: 'async-never', times: 1 }], async: { delayMs: 10, jitterMs: 0 } });
+    emu.setEndpoint('flaky', {
+      model: 'echo',
+      faults: [
+        { kind: 'async-failure', times: 1 },
+        { kind: 'async-never', times: 1 },
+      ],
+      async: { delayMs: 10, jitterMs: 0 },
+    });
     const r1 = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'flaky', Body: Buffer.from('a') }));
     const fail = await waitForObject(...split(r1.FailureLocation));
     assert.match(fail.body.toString(), /failure/);
@@ -107,7 +141,9 @@ describe('emulator InvokeEndpointAsync', function () {
   });
 
   it('honours a per-request delay=ms in CustomAttributes', async function () {
-    const res = await sm.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('slow'), CustomAttributes: 'delay=600' }));
+    const res = await sm.send(
+      new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('slow'), CustomAttributes: 'delay=600' }),
+    );
     await sleep(150);
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'sagemaker-emulator', Key: split(res.OutputLocation)[1] })));
     await waitForObject(...split(res.OutputLocation));
@@ -116,10 +152,16 @@ describe('emulator InvokeEndpointAsync', function () {
   it('close() cancels scheduled jobs: no timer is left behind', async function () {
     const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const other = await startEmulator({ port: 0 });
-    const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: other.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const c = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: other.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     await sleep(50);
     const before = timeouts();
-    for (let i = 0; i < 5; i++) await c.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('x'), CustomAttributes: 'delay=60000' }));
+    for (let i = 0; i < 5; i++)
+      await c.send(new InvokeEndpointAsyncCommand({ EndpointName: 'echo', Body: Buffer.from('x'), CustomAttributes: 'delay=60000' }));
     assert.ok(timeouts() >= before + 5);
     c.destroy();
     await other.close();

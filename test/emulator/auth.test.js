@@ -128,7 +128,11 @@ describe('emulator SigV4, STS and ListEndpoints', function () {
     const asRole = new STSClient({
       region: 'us-east-1',
       endpoint: emu.url,
-      credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken },
+      credentials: {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        sessionToken: Credentials.SessionToken,
+      },
     });
     const role = await asRole.send(new GetCallerIdentityCommand({}));
     assert.equal(role.Arn, AssumedRoleUser.Arn);
@@ -159,7 +163,11 @@ describe('emulator SigV4, STS and ListEndpoints', function () {
       await new Promise((r) => setTimeout(r, 1100));
       const c = runtimeClient(short, {
         maxAttempts: 1,
-        credentials: { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken },
+        credentials: {
+          accessKeyId: Credentials.AccessKeyId,
+          secretAccessKey: Credentials.SecretAccessKey,
+          sessionToken: Credentials.SessionToken,
+        },
       });
       const err = await rejection(c.send(new InvokeEndpointCommand({ EndpointName: 'echo', Body: 'x' })));
       c.destroy();

@@ -25,16 +25,24 @@ describe('emulator: text-generator with chat messages', function () {
 
   /** Streams a request and returns the text pieces (TGI token texts or OpenAI deltas, or raw text). */
   async function stream(input) {
-    const out = await client.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'text-generator', ContentType: 'application/json', ...input }));
+    const out = await client.send(
+      new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'text-generator', ContentType: 'application/json', ...input }),
+    );
     const parts = [];
     for await (const e of out.Body) if (e.PayloadPart) parts.push(Buffer.from(e.PayloadPart.Bytes));
     const text = Buffer.concat(parts).toString('utf8');
     if (out.ContentType === 'application/jsonlines') {
-      const events = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const events = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       return { out, pieces: events.map((e) => e.token.text), events };
     }
     if (out.ContentType === 'text/event-stream') {
-      const chunks = text.split('\n\n').filter((e) => e && e !== 'data: [DONE]').map((e) => JSON.parse(e.replace(/^data: /, '')));
+      const chunks = text
+        .split('\n\n')
+        .filter((e) => e && e !== 'data: [DONE]')
+        .map((e) => JSON.parse(e.replace(/^data: /, '')));
       return { out, pieces: chunks.map((c) => c.choices[0].delta.content).filter((c) => c) };
     }
     return { out, pieces: [text] };
@@ -50,27 +58,51 @@ describe('emulator: text-generator with chat messages', function () {
   });
 
   it('counts the user messages of the history: three user turns (with a system message and two answers) → "Turn 3:"', async function () {
-    const body = chat(['system', 'Be brief.'], ['user', 'Hi'], ['assistant', 'Turn 1: Hello'], ['user', 'And?'], ['assistant', 'Turn 2: ok'], ['user', 'Last one']);
+    const body = chat(
+      ['system', 'Be brief.'],
+      ['user', 'Hi'],
+      ['assistant', 'Turn 1: Hello'],
+      ['user', 'And?'],
+      ['assistant', 'Turn 2: ok'],
+      ['user', 'Last one'],
+    );
     const r = await stream({ Body: body, CustomAttributes: 'tokens=4' });
     assert.match(r.pieces.join(''), /^Turn 3:\s/);
   });
 
   it('the words after the marker depend on the last user message only, so a turn is repeatable', async function () {
     const first = await stream({ Body: chat(['user', 'Same question']), CustomAttributes: 'tokens=8' });
-    const third = await stream({ Body: chat(['user', 'a'], ['assistant', 'b'], ['user', 'c'], ['assistant', 'd'], ['user', 'Same question']), CustomAttributes: 'tokens=8' });
+    const third = await stream({
+      Body: chat(['user', 'a'], ['assistant', 'b'], ['user', 'c'], ['assistant', 'd'], ['user', 'Same question']),
+      CustomAttributes: 'tokens=8',
+    });
     assert.deepEqual(third.pieces.slice(1), first.pieces.slice(1));
     assert.match(third.pieces[0], /^Turn 3:/);
   });
 
   it('reads content given as an array of text parts', async function () {
-    const body = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'Same ' }, { type: 'text', text: 'question' }] }] });
+    const body = JSON.stringify({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Same ' },
+            { type: 'text', text: 'question' },
+          ],
+        },
+      ],
+    });
     const parts = await stream({ Body: body, CustomAttributes: 'tokens=8' });
     const plain = await stream({ Body: chat(['user', 'Same question']), CustomAttributes: 'tokens=8' });
     assert.deepEqual(parts.pieces, plain.pieces);
   });
 
   it('streams the chat answer as OpenAI chunks when Accept asks for text/event-stream', async function () {
-    const r = await stream({ Body: chat(['user', 'x'], ['assistant', 'y'], ['user', 'z']), Accept: 'text/event-stream', CustomAttributes: 'tokens=5' });
+    const r = await stream({
+      Body: chat(['user', 'x'], ['assistant', 'y'], ['user', 'z']),
+      Accept: 'text/event-stream',
+      CustomAttributes: 'tokens=5',
+    });
     assert.equal(r.out.ContentType, 'text/event-stream');
     assert.equal(r.pieces.length, 5);
     assert.match(r.pieces.join(''), /^Turn 2:\s/);
@@ -85,8 +117,18 @@ describe('emulator: text-generator with chat messages', function () {
   });
 
   it('InvokeEndpoint answers a chat in one body that starts with the turn', async function () {
-    const out = await client.send(new InvokeEndpointCommand({ EndpointName: 'text-generator', ContentType: 'application/json', Body: chat(['user', 'a'], ['assistant', 'b'], ['user', 'c']) }));
-    const lines = Buffer.from(out.Body).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const out = await client.send(
+      new InvokeEndpointCommand({
+        EndpointName: 'text-generator',
+        ContentType: 'application/json',
+        Body: chat(['user', 'a'], ['assistant', 'b'], ['user', 'c']),
+      }),
+    );
+    const lines = Buffer.from(out.Body)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.match(lines[lines.length - 1].generated_text, /^Turn 2:\s/);
   });
 

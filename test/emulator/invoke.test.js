@@ -35,7 +35,14 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
           return res.end('model crashed');
         }
         res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-sagemaker-custom-attributes': 'from-container' });
-        res.end(JSON.stringify({ got: body, contentType: req.headers['content-type'], accept: req.headers.accept, attrs: req.headers['x-amzn-sagemaker-custom-attributes'] }));
+        res.end(
+          JSON.stringify({
+            got: body,
+            contentType: req.headers['content-type'],
+            accept: req.headers.accept,
+            attrs: req.headers['x-amzn-sagemaker-custom-attributes'],
+          }),
+        );
       });
     });
     await new Promise((r) => container.listen(0, '127.0.0.1', r));
@@ -163,13 +170,19 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
     }
 
     it('ModelError carries OriginalStatusCode, OriginalMessage and LogStreamArn and is not retried', async function () {
-      emu.setEndpoint('broken-model', { model: 'echo', faults: [{ kind: 'model-error', originalStatusCode: 400, originalMessage: 'bad tensor shape' }] });
+      emu.setEndpoint('broken-model', {
+        model: 'echo',
+        faults: [{ kind: 'model-error', originalStatusCode: 400, originalMessage: 'bad tensor shape' }],
+      });
       const err = await rejection(invoke(client, { EndpointName: 'broken-model' }));
       assert.equal(err.name, 'ModelError');
       assert.equal(err.$fault, 'client');
       assert.equal(err.OriginalStatusCode, 400);
       assert.equal(err.OriginalMessage, 'bad tensor shape');
-      assert.match(err.LogStreamArn, /^arn:aws:logs:us-east-1:123456789012:log-group:\/aws\/sagemaker\/Endpoints\/broken-model:log-stream:AllTraffic\//);
+      assert.match(
+        err.LogStreamArn,
+        /^arn:aws:logs:us-east-1:123456789012:log-group:\/aws\/sagemaker\/Endpoints\/broken-model:log-stream:AllTraffic\//,
+      );
       assert.match(err.message, /^Received client error \(400\) from primary with message "bad tensor shape"/);
       assert.equal(err.$metadata.httpStatusCode, 424);
       assert.equal(err.$metadata.attempts, 1);
@@ -202,7 +215,13 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
         const e = await startEmulator({ port: 0, seed, endpoints: { half: { model: 'echo', faults: [{ kind: 'internal', rate: 0.5 }] } } });
         const c = runtimeClient(e, { maxAttempts: 1 });
         const seen = [];
-        for (let i = 0; i < 12; i++) seen.push(await invoke(c, { EndpointName: 'half' }).then(() => 'ok', (err) => err.name));
+        for (let i = 0; i < 12; i++)
+          seen.push(
+            await invoke(c, { EndpointName: 'half' }).then(
+              () => 'ok',
+              (err) => err.name,
+            ),
+          );
         c.destroy();
         await e.close();
         return seen;
@@ -216,7 +235,11 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
   describe('models', function () {
     it('sensor-anomaly flags the outlier in a JSON batch', async function () {
       const readings = [20.1, 20.3, 19.8, 20.0, 20.2, 19.9, 20.1, 20.0, 19.7, 20.4, 20.2, 20.0, 95.0, 20.1];
-      const out = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify({ readings }) });
+      const out = await invoke(client, {
+        EndpointName: 'sensor-anomaly',
+        ContentType: 'application/json',
+        Body: JSON.stringify({ readings }),
+      });
       assert.equal(out.ContentType, 'application/json');
       const result = JSON.parse(Buffer.from(out.Body).toString());
       assert.equal(result.scores.length, readings.length);
@@ -226,30 +249,70 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
     });
 
     it('sensor-anomaly scores CSV rows row by row, each as if it were sent alone', async function () {
-      const rows = [[20, 21, 19, 20, 21, 20, 19, 20, 21, 20, 20, 35], [1, 2, 1, 2]];
+      const rows = [
+        [20, 21, 19, 20, 21, 20, 19, 20, 21, 20, 20, 35],
+        [1, 2, 1, 2],
+      ];
       const alone = [];
       for (const r of rows) {
         const o = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify(r) });
         alone.push(JSON.parse(Buffer.from(o.Body).toString()));
       }
-      const out = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'text/csv', Body: rows.map((r) => r.join(',')).join('\n') + '\n' });
+      const out = await invoke(client, {
+        EndpointName: 'sensor-anomaly',
+        ContentType: 'text/csv',
+        Body: rows.map((r) => r.join(',')).join('\n') + '\n',
+      });
       assert.deepEqual(JSON.parse(Buffer.from(out.Body).toString()), { predictions: alone });
       assert.equal(alone[0].anomaly, true);
       assert.equal(alone[1].anomaly, false);
-      const csv = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'text/csv', Accept: 'text/csv', Body: rows.map((r) => r.join(',')).join('\n') });
+      const csv = await invoke(client, {
+        EndpointName: 'sensor-anomaly',
+        ContentType: 'text/csv',
+        Accept: 'text/csv',
+        Body: rows.map((r) => r.join(',')).join('\n'),
+      });
       assert.equal(csv.ContentType, 'text/csv');
-      assert.deepEqual(Buffer.from(csv.Body).toString().trim().split('\n').map((l) => l.split(',')[0]), ['1', '0']);
+      assert.deepEqual(
+        Buffer.from(csv.Body)
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => l.split(',')[0]),
+        ['1', '0'],
+      );
     });
 
     it('sensor-anomaly answers a JSON array of rows with an array and JSON Lines with JSON Lines, one result per row', async function () {
-      const rows = [[5, 5, 6, 5], [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 30]];
+      const rows = [
+        [5, 5, 6, 5],
+        [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 30],
+      ];
       const arr = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify(rows) });
       const results = JSON.parse(Buffer.from(arr.Body).toString());
-      assert.deepEqual(results.map((r) => r.anomaly), [false, true]);
-      const jl = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/jsonlines', Body: rows.map((r) => JSON.stringify(r)).join('\n') });
+      assert.deepEqual(
+        results.map((r) => r.anomaly),
+        [false, true],
+      );
+      const jl = await invoke(client, {
+        EndpointName: 'sensor-anomaly',
+        ContentType: 'application/jsonlines',
+        Body: rows.map((r) => JSON.stringify(r)).join('\n'),
+      });
       assert.equal(jl.ContentType, 'application/jsonlines');
-      assert.deepEqual(Buffer.from(jl.Body).toString().trim().split('\n').map((l) => JSON.parse(l)), results);
-      const wrapped = await invoke(client, { EndpointName: 'sensor-anomaly', ContentType: 'application/json', Body: JSON.stringify({ instances: rows }) });
+      assert.deepEqual(
+        Buffer.from(jl.Body)
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+        results,
+      );
+      const wrapped = await invoke(client, {
+        EndpointName: 'sensor-anomaly',
+        ContentType: 'application/json',
+        Body: JSON.stringify({ instances: rows }),
+      });
       assert.deepEqual(JSON.parse(Buffer.from(wrapped.Body).toString()), { predictions: results });
     });
 
@@ -267,8 +330,19 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
     });
 
     it('proxy forwards body, Content-Type, Accept and CustomAttributes to the container', async function () {
-      const out = await invoke(client, { EndpointName: 'my-container', Body: 'ping-pong', ContentType: 'text/plain', Accept: 'application/json', CustomAttributes: 'c=1' });
-      assert.deepEqual(JSON.parse(Buffer.from(out.Body).toString()), { got: 'ping-pong', contentType: 'text/plain', accept: 'application/json', attrs: 'c=1' });
+      const out = await invoke(client, {
+        EndpointName: 'my-container',
+        Body: 'ping-pong',
+        ContentType: 'text/plain',
+        Accept: 'application/json',
+        CustomAttributes: 'c=1',
+      });
+      assert.deepEqual(JSON.parse(Buffer.from(out.Body).toString()), {
+        got: 'ping-pong',
+        contentType: 'text/plain',
+        accept: 'application/json',
+        attrs: 'c=1',
+      });
       assert.equal(out.CustomAttributes, 'from-container');
     });
 
@@ -324,7 +398,12 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
       assert.equal(r.status, 405);
       r = await rawRequest(emu, { method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body: '{not json' });
       assert.equal(r.status, 400);
-      r = await rawRequest(emu, { method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '%%%&&&=' });
+      r = await rawRequest(emu, {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '%%%&&&=',
+      });
       assert.equal(r.status, 400);
       r = await rawRequest(emu, { method: 'POST', path: '/endpoints/%E0%A4%A/invocations', body: 'x' });
       assert.equal(r.status, 400);

@@ -25,7 +25,15 @@ describe('emulator IoT credentials endpoint', function () {
   let foreign;
 
   const provider = (extra = {}) =>
-    fromIotCertificate({ endpoint: emu.iot.endpoint, roleAlias: ALIAS, thingName: THING, cert: device.cert, key: device.key, ca: emu.iot.ca, ...extra });
+    fromIotCertificate({
+      endpoint: emu.iot.endpoint,
+      roleAlias: ALIAS,
+      thingName: THING,
+      cert: device.cert,
+      key: device.key,
+      ca: emu.iot.ca,
+      ...extra,
+    });
   const client = (credentials) => new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials, maxAttempts: 1 });
   const invokeEcho = (c, text = 'hello') =>
     c.send(new InvokeEndpointCommand({ EndpointName: 'echo', ContentType: 'text/plain', Body: Buffer.from(text) }));
@@ -54,7 +62,10 @@ describe('emulator IoT credentials endpoint', function () {
     try {
       const out = await invokeEcho(c, 'from a device');
       assert.equal(Buffer.from(out.Body).toString(), 'from a device');
-      const wire = emu.received().filter((r) => r.endpointName === 'echo').at(-1);
+      const wire = emu
+        .received()
+        .filter((r) => r.endpointName === 'echo')
+        .at(-1);
       assert.match(wire.headers.authorization, /Credential=ASIA/);
       assert.ok(wire.headers['x-amz-security-token']);
     } finally {
@@ -126,7 +137,10 @@ describe('emulator IoT credentials endpoint', function () {
       provider({ ca: undefined }),
     ];
     for (const p of failures) {
-      const err = await p().then(() => assert.fail('expected a failure'), (e) => e);
+      const err = await p().then(
+        () => assert.fail('expected a failure'),
+        (e) => e,
+      );
       for (const key of [device.key, foreign.key]) {
         assertNoKey(err.message, key);
         assertNoKey(err.stack, key);
@@ -149,7 +163,14 @@ describe('emulator IoT credentials that expire', function () {
 
   it('refreshes expired credentials before the next invoke, so no invoke fails', async function () {
     let last;
-    const inner = fromIotCertificate({ endpoint: emu.iot.endpoint, roleAlias: ALIAS, thingName: THING, cert: device.cert, key: device.key, ca: emu.iot.ca });
+    const inner = fromIotCertificate({
+      endpoint: emu.iot.endpoint,
+      roleAlias: ALIAS,
+      thingName: THING,
+      cert: device.cert,
+      key: device.key,
+      ca: emu.iot.ca,
+    });
     const seen = async (o) => (last = await inner(o));
     const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: seen, maxAttempts: 1 });
     try {
@@ -164,7 +185,12 @@ describe('emulator IoT credentials that expire', function () {
       assert.equal(emu.stats().errors.ExpiredTokenException ?? 0, 0, 'no request went out with expired credentials');
 
       // The first credentials really expired: SageMaker refuses them now.
-      const stale = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey, sessionToken: first.sessionToken }, maxAttempts: 1 });
+      const stale = new SageMakerRuntimeClient({
+        region: 'us-east-1',
+        endpoint: emu.url,
+        credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey, sessionToken: first.sessionToken },
+        maxAttempts: 1,
+      });
       try {
         await assert.rejects(stale.send(new InvokeEndpointCommand({ EndpointName: 'echo', Body: Buffer.from('3') })), /expired/i);
       } finally {
@@ -191,7 +217,12 @@ describe('emulator IoT credentials: a failed refresh', function () {
   it('keeps credentials that are still valid for more than a minute, with a warning', async function () {
     const warnings = [];
     const options = {
-      endpoint: emu.iot.endpoint, roleAlias: ALIAS, thingName: THING, cert: device.cert, key: device.key, ca: emu.iot.ca,
+      endpoint: emu.iot.endpoint,
+      roleAlias: ALIAS,
+      thingName: THING,
+      cert: device.cert,
+      key: device.key,
+      ca: emu.iot.ca,
       logger: { warn: (m) => warnings.push(m) },
     };
     const provider = fromIotCertificate(options);

@@ -12,13 +12,18 @@ describe('emulator S3 and CLI', function () {
     const emu = await startEmulator({ port: 0 });
     const s3 = emu.s3Client();
     try {
-      await s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'in/a.json', Body: '{"x":1}', ContentType: 'application/json' }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'in/a.json', Body: '{"x":1}', ContentType: 'application/json' }),
+      );
       const head = await s3.send(new HeadObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'in/a.json' }));
       assert.equal(head.ContentLength, 7);
       const got = await s3.send(new GetObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'in/a.json' }));
       assert.equal(await got.Body.transformToString(), '{"x":1}');
       const list = await s3.send(new ListObjectsV2Command({ Bucket: 'sagemaker-emulator', Prefix: 'in/' }));
-      assert.deepEqual(list.Contents.map((o) => o.Key), ['in/a.json']);
+      assert.deepEqual(
+        list.Contents.map((o) => o.Key),
+        ['in/a.json'],
+      );
       const counts = emu.stats().s3;
       assert.equal(counts.PutObject, 1);
       assert.equal(counts.HeadObject, 1);
@@ -78,7 +83,10 @@ describe('emulator S3 and CLI', function () {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     try {
-      await assert.rejects(s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'k', Body: 'v' })), (e) => e.name === 'InvalidAccessKeyId');
+      await assert.rejects(
+        s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'k', Body: 'v' })),
+        (e) => e.name === 'InvalidAccessKeyId',
+      );
     } finally {
       s3.destroy();
       await emu.close();

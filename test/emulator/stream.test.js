@@ -47,7 +47,12 @@ describe('emulator: response streaming', function () {
         'gen-openai': { model: 'text-generator', textGenerator: { format: 'openai', tokens: 4 } },
       },
     });
-    client = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    client = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
 
   after(async function () {
@@ -75,7 +80,10 @@ describe('emulator: response streaming', function () {
     assert.equal(r.out.ContentType, 'application/jsonlines');
     assert.equal(r.out.InvokedProductionVariant, 'AllTraffic');
     assert.equal(r.out.CustomAttributes, 'tokens=5');
-    const lines = r.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = r.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 5);
     assert.equal(lines[4].generated_text, lines.map((l) => l.token.text).join(''));
     const req = emu.received().pop();

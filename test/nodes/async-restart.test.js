@@ -59,7 +59,13 @@ describe('sagemaker-invoke-async node: restart and close', function () {
   const s3Has = async (location) => {
     const { HeadObjectCommand } = require('@aws-sdk/client-s3');
     const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-    return emu.s3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false);
+    return emu
+      .s3Client()
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+      .then(
+        () => true,
+        () => false,
+      );
   };
 
   it('jobs pending at a restart are resumed from the journal in the user directory and each result is delivered exactly once', async function () {
@@ -112,7 +118,10 @@ describe('sagemaker-invoke-async node: restart and close', function () {
     helper.getNode('an').receive({ payload: 'sentinel' });
     await until(() => after.length === 1, 'the sentinel result');
     await sleep(400); // two more polling rounds
-    assert.deepEqual(after.map((r) => r.payload), ['sentinel']);
+    assert.deepEqual(
+      after.map((r) => r.payload),
+      ['sentinel'],
+    );
   });
 
   it('an outcome marked "sending" in the journal (crash after it was sent) is sent again flagged redelivered, with its inferenceId', async function () {
@@ -125,12 +134,25 @@ describe('sagemaker-invoke-async node: restart and close', function () {
     await untilAsync(() => s3Has(a.outputLocation), 'the result in S3');
     // What the journal holds after a kill -9 between "sending" and done.
     fs.mkdirSync(path.dirname(journalFile(dir)), { recursive: true });
-    fs.writeFileSync(journalFile(dir), [
-      JSON.stringify({ format: 'node-red-contrib-sagemaker-runtime/async-jobs', version: 1 }),
-      JSON.stringify({ put: 'job-1', job: { inferenceId: a.inferenceId, endpointName: 'echo', outputLocation: a.outputLocation, failureLocation: a.failureLocation, startedAt: Date.now(), msg: { tag: 'kept' } } }),
-      JSON.stringify({ mark: 'job-1', sending: true }),
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      journalFile(dir),
+      [
+        JSON.stringify({ format: 'node-red-contrib-sagemaker-runtime/async-jobs', version: 1 }),
+        JSON.stringify({
+          put: 'job-1',
+          job: {
+            inferenceId: a.inferenceId,
+            endpointName: 'echo',
+            outputLocation: a.outputLocation,
+            failureLocation: a.failureLocation,
+            startedAt: Date.now(),
+            msg: { tag: 'kept' },
+          },
+        }),
+        JSON.stringify({ mark: 'job-1', sending: true }),
+        '',
+      ].join('\n'),
+    );
     await load(flow());
     const results = collect('results');
     await until(() => results.length === 1, 'the redelivered result');
@@ -145,8 +167,14 @@ describe('sagemaker-invoke-async node: restart and close', function () {
     fs.mkdirSync(path.dirname(journalFile(dir)), { recursive: true });
     fs.writeFileSync(journalFile(dir), 'this is not a journal\n');
     await load(flow());
-    const warns = helper.log().args.filter((a) => a[0] && a[0].level === helper.log().WARN).map((a) => String(a[0].msg));
-    assert.ok(warns.some((w) => w.includes(journalFile(dir)) && /not a journal/.test(w) && /moved it to/.test(w)), warns.join('\n'));
+    const warns = helper
+      .log()
+      .args.filter((a) => a[0] && a[0].level === helper.log().WARN)
+      .map((a) => String(a[0].msg));
+    assert.ok(
+      warns.some((w) => w.includes(journalFile(dir)) && /not a journal/.test(w) && /moved it to/.test(w)),
+      warns.join('\n'),
+    );
     const results = collect('results');
     helper.getNode('an').receive({ payload: 'still works' });
     await until(() => results.length === 1, 'a result');
@@ -158,7 +186,10 @@ describe('sagemaker-invoke-async node: restart and close', function () {
     helper.getNode('an').receive({ payload: 'x', headers: { 'x-amzn-sagemaker-custom-attributes': 'delay=3000' } });
     await until(() => accepted.length === 1, 'accepted');
     assert.equal(fs.existsSync(journalFile(dir)), true);
-    await helper.setFlows(flowFor(emu).filter((n) => n.id !== 'an'), 'nodes');
+    await helper.setFlows(
+      flowFor(emu).filter((n) => n.id !== 'an'),
+      'nodes',
+    );
     assert.equal(fs.existsSync(journalFile(dir)), false);
   });
 

@@ -3,7 +3,11 @@
 // clients over real HTTP: notifications published by the emulator's async jobs reach the node.
 const assert = require('node:assert/strict');
 const {
-  SQSClient, CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, ReceiveMessageCommand,
+  SQSClient,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  ReceiveMessageCommand,
 } = require('@aws-sdk/client-sqs');
 const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
 const { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
@@ -67,13 +71,22 @@ describe('sagemaker-async-results node', function () {
     const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attrs }))).QueueUrl;
     const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
     for (const t of [okTopic, badTopic]) {
-      await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: String(raw) } }));
+      await sns.send(
+        new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: String(raw) } }),
+      );
     }
     return { url, dlq };
   }
 
   const counts = async (url) => {
-    const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes;
+    const a = (
+      await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      )
+    ).Attributes;
     return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
   };
   async function untilEmpty(url) {
@@ -87,7 +100,16 @@ describe('sagemaker-async-results node', function () {
   function load(nodes) {
     const flow = [
       { id: 'f1', type: 'tab', label: 'results' },
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
+      {
+        id: 'c1',
+        type: 'sagemaker-config',
+        region: 'us-east-1',
+        credentialType: 'keys',
+        endpoint: emu.url,
+        s3Endpoint: emu.s3Url,
+        s3ForcePathStyle: true,
+        sqsEndpoint: emu.sqsUrl,
+      },
       ...nodes,
       { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
@@ -101,7 +123,15 @@ describe('sagemaker-async-results node', function () {
     { id: out, z: 'f1', type: 'helper' },
   ];
   const invoke = (endpoint, body, id, extra = {}) =>
-    rt.send(new InvokeEndpointAsyncCommand({ EndpointName: endpoint, Body: Buffer.from(body), ContentType: 'application/json', InferenceId: id, ...extra }));
+    rt.send(
+      new InvokeEndpointAsyncCommand({
+        EndpointName: endpoint,
+        Body: Buffer.from(body),
+        ContentType: 'application/json',
+        InferenceId: id,
+        ...extra,
+      }),
+    );
   const s3Gets = () => emu.stats().s3.GetObject ?? 0;
 
   it('emits a Completed job with its output read from S3 (SNS envelope) and deletes the queue message', async function () {
@@ -141,9 +171,26 @@ describe('sagemaker-async-results node', function () {
     const out = collect('out');
     const s3 = emu.s3Client();
     try {
-      for (const [key, size] of [['big-140k', 140_000], ['big-200k', 200_000]]) {
-        await s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: `in/${key}`, Body: Buffer.alloc(size, 0x61), ContentType: 'application/octet-stream' }));
-        await rt.send(new InvokeEndpointAsyncCommand({ EndpointName: 'include', InputLocation: `s3://sagemaker-emulator/in/${key}`, InferenceId: key, ContentType: 'application/octet-stream' }));
+      for (const [key, size] of [
+        ['big-140k', 140_000],
+        ['big-200k', 200_000],
+      ]) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: 'sagemaker-emulator',
+            Key: `in/${key}`,
+            Body: Buffer.alloc(size, 0x61),
+            ContentType: 'application/octet-stream',
+          }),
+        );
+        await rt.send(
+          new InvokeEndpointAsyncCommand({
+            EndpointName: 'include',
+            InputLocation: `s3://sagemaker-emulator/in/${key}`,
+            InferenceId: key,
+            ContentType: 'application/octet-stream',
+          }),
+        );
       }
     } finally {
       s3.destroy();
@@ -212,12 +259,19 @@ describe('sagemaker-async-results node', function () {
     await load(resultNode('r1', url));
     const out = collect('out');
     const caught = collect('caught');
-    const missing = JSON.stringify({ inferenceId: 'job-missing', invocationStatus: 'Completed', eventSource: 'aws:sagemaker', responseParameters: { outputLocation: 's3://sagemaker-emulator/nowhere/job-missing.out' } });
+    const missing = JSON.stringify({
+      inferenceId: 'job-missing',
+      invocationStatus: 'Completed',
+      eventSource: 'aws:sagemaker',
+      responseParameters: { outputLocation: 's3://sagemaker-emulator/nowhere/job-missing.out' },
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: missing }));
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'not a notification' }));
     const dead = [];
     while (dead.length < 2) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, WaitTimeSeconds: 20, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }));
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlq, WaitTimeSeconds: 20, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }),
+      );
       dead.push(...(got.Messages ?? []));
     }
     assert.deepEqual(dead.map((m) => m.Body).sort(), [missing, 'not a notification'].sort());

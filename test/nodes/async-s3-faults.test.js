@@ -25,9 +25,16 @@ async function startS3Proxy(target) {
         req.socket.destroy();
         return;
       }
-      const [status, code, message] = state.mode === '403' ? [403, 'AccessDenied', 'Access Denied'] : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+      const [status, code, message] =
+        state.mode === '403'
+          ? [403, 'AccessDenied', 'Access Denied']
+          : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
       const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>proxy-1</RequestId></Error>`;
-      res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body), 'x-amz-request-id': 'proxy-1' });
+      res.writeHead(status, {
+        'Content-Type': 'application/xml',
+        'Content-Length': Buffer.byteLength(body),
+        'x-amz-request-id': 'proxy-1',
+      });
       res.end(body);
       return;
     }
@@ -45,7 +52,11 @@ async function startS3Proxy(target) {
   return {
     state,
     url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -78,7 +89,11 @@ describe('sagemaker-invoke-async node: S3 lists a result but refuses to hand it 
     f.find((n) => n.id === 'c1').s3Endpoint = proxy.url;
     return f;
   };
-  const warnings = () => helper.log().args.filter((a) => a[0] && a[0].level === helper.log().WARN).map((a) => String(a[0].msg));
+  const warnings = () =>
+    helper
+      .log()
+      .args.filter((a) => a[0] && a[0].level === helper.log().WARN)
+      .map((a) => String(a[0].msg));
 
   const cases = [
     ['403 AccessDenied', '403', /AccessDenied \(HTTP 403\): Access Denied/],
@@ -124,7 +139,9 @@ describe('sagemaker-invoke-async node: S3 lists a result but refuses to hand it 
       assert.ok(perJob <= 9 * 3, `${after.get} GetObject for ${n} jobs`);
       assert.ok(after.list <= 2 * 8, `${after.list} ListObjectsV2`); // output + failure prefix, a round per poll until found
       const readWarnings = warnings().filter((w) => /will retry until maxWait/.test(w));
-      console.log(`      GetObject ${name}: ${after.list} ListObjectsV2, ${after.get} GetObject (${perJob} per job), ${readWarnings.length} read warning(s)`);
+      console.log(
+        `      GetObject ${name}: ${after.list} ListObjectsV2, ${after.get} GetObject (${perJob} per job), ${readWarnings.length} read warning(s)`,
+      );
       // One per 10 s for the node, however many jobs and retries.
       assert.equal(readWarnings.length, 1, readWarnings.join('\n'));
     });

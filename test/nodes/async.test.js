@@ -65,12 +65,18 @@ describe('sagemaker-invoke-async node', function () {
   });
 
   it('uses the s3:// URI in msg.inputLocation without uploading, with the InferenceId from msg.headers', async function () {
-    await s3.send(new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'given/rows.csv', Body: '1,2\n3,4\n', ContentType: 'text/csv' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'sagemaker-emulator', Key: 'given/rows.csv', Body: '1,2\n3,4\n', ContentType: 'text/csv' }),
+    );
     await load(flowFor(emu, { inputBucket: 'sagemaker-emulator', inputPrefix: 'async-in/' }));
     const accepted = collect('accepted');
     const results = collect('results');
     const before = asyncCalls().length;
-    helper.getNode('an').receive({ payload: 'ignored', inputLocation: 's3://sagemaker-emulator/given/rows.csv', headers: { 'x-amzn-sagemaker-inference-id': 'from-message-1' } });
+    helper.getNode('an').receive({
+      payload: 'ignored',
+      inputLocation: 's3://sagemaker-emulator/given/rows.csv',
+      headers: { 'x-amzn-sagemaker-inference-id': 'from-message-1' },
+    });
     await until(() => results.length === 1, 'the result');
     assert.equal(accepted[0].payload.inferenceId, 'from-message-1');
     assert.equal(asyncCalls()[before].headers['x-amzn-sagemaker-inputlocation'], 's3://sagemaker-emulator/given/rows.csv');
@@ -130,7 +136,11 @@ describe('sagemaker-invoke-async node', function () {
       seen.add(r.index);
     }
     const order = results.map((r) => r.index);
-    assert.notDeepEqual(order, [...order].sort((a, b) => a - b), 'results arrived in random order');
+    assert.notDeepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      'results arrived in random order',
+    );
     assert.equal(dones.length, 200);
     assert.ok(dones.every((d) => d.err === undefined));
     const s3stats = emu.stats().s3;
@@ -203,19 +213,47 @@ describe('sagemaker-invoke-async node', function () {
     const statuses = [];
     helper.getNode('an').on('call:status', (call) => statuses.push(call.args[0]));
     const results = collect('results');
-    for (let i = 0; i < 3; i++) helper.getNode('an').receive({ payload: i, headers: { 'x-amzn-sagemaker-custom-attributes': 'delay=400' } });
+    for (let i = 0; i < 3; i++)
+      helper.getNode('an').receive({ payload: i, headers: { 'x-amzn-sagemaker-custom-attributes': 'delay=400' } });
     await until(() => results.length === 3, 'the results');
-    assert.ok(statuses.some((s) => s.text === '3 pending'), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => s.text === '3 pending'),
+      JSON.stringify(statuses),
+    );
   });
 
   describe('bad input: a clear error and no call made', function () {
     const cases = [
-      ['no bucket and no location with a payload over 128,000 bytes', {}, { payload: Buffer.alloc(200_000, 1) }, /Input bucket.*msg\.inputLocation|msg\.inputLocation.*Input bucket/s],
+      [
+        'no bucket and no location with a payload over 128,000 bytes',
+        {},
+        { payload: Buffer.alloc(200_000, 1) },
+        /Input bucket.*msg\.inputLocation|msg\.inputLocation.*Input bucket/s,
+      ],
       ['a malformed s3:// URI in msg.inputLocation', {}, { payload: 'x', inputLocation: 's3://Bad_Bucket/key' }, /inputLocation/i],
       ['an s3:// URI with a ".." segment', {}, { payload: 'x', inputLocation: 's3://sagemaker-emulator/a/../b' }, /\.\./],
-      ['a RequestTTLSeconds out of range', {}, { payload: 'x', headers: { 'X-Amzn-SageMaker-RequestTTLSeconds': '30' } }, /RequestTTLSeconds.*60.*21600/],
-      ['an InvocationTimeoutSeconds out of range', {}, { payload: 'x', headers: { 'X-Amzn-SageMaker-InvocationTimeoutSeconds': '7200' } }, /InvocationTimeoutSeconds.*3600/],
-      ['a payload that cannot be encoded (circular)', {}, (() => { const p = { a: 1 }; p.self = p; return { payload: p }; })(), /payload/],
+      [
+        'a RequestTTLSeconds out of range',
+        {},
+        { payload: 'x', headers: { 'X-Amzn-SageMaker-RequestTTLSeconds': '30' } },
+        /RequestTTLSeconds.*60.*21600/,
+      ],
+      [
+        'an InvocationTimeoutSeconds out of range',
+        {},
+        { payload: 'x', headers: { 'X-Amzn-SageMaker-InvocationTimeoutSeconds': '7200' } },
+        /InvocationTimeoutSeconds.*3600/,
+      ],
+      [
+        'a payload that cannot be encoded (circular)',
+        {},
+        (() => {
+          const p = { a: 1 };
+          p.self = p;
+          return { payload: p };
+        })(),
+        /payload/,
+      ],
       ['an undefined payload', {}, { payload: undefined }, /payload/],
     ];
     for (const [name, nodeProps, msg, pattern] of cases) {

@@ -52,10 +52,16 @@ describe('example "Chat with a streaming model" (flow logic, no dashboard)', fun
       });
     nodes.push({ id: template.id, z: template.z, type: 'helper' });
     const config = example.find((n) => n.type === 'sagemaker-config');
-    await helper.load([configNode, streamNode, functionNode, catchNode, debugNode, commentNode], nodes, { [config.id]: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await helper.load([configNode, streamNode, functionNode, catchNode, debugNode, commentNode], nodes, {
+      [config.id]: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     page = collect(template.id);
     const earlier = emu.received().length;
-    requests = () => emu.received().slice(earlier).filter((r) => r.operation === 'InvokeEndpointWithResponseStream');
+    requests = () =>
+      emu
+        .received()
+        .slice(earlier)
+        .filter((r) => r.operation === 'InvokeEndpointWithResponseStream');
   });
 
   /** Sends a question as the page does and resolves to what the page got for it. */
@@ -73,7 +79,13 @@ describe('example "Chat with a streaming model" (flow logic, no dashboard)', fun
     assert.equal(a.end.topic, 'done');
     assert.equal(a.end.payload, a.parts.join(''));
     assert.match(a.end.payload, /^Turn 1:\s/);
-    for (const m of a.got) assert.deepEqual(Object.keys(m).filter((k) => k !== '_msgid').sort(), ['_client', 'payload', 'topic']);
+    for (const m of a.got)
+      assert.deepEqual(
+        Object.keys(m)
+          .filter((k) => k !== '_msgid')
+          .sort(),
+        ['_client', 'payload', 'topic'],
+      );
     assert.ok(a.got.every((m) => m._client.socketId === 'tab-1'));
     const body = JSON.parse(requests().pop().body);
     assert.deepEqual(body.messages.slice(1), [{ role: 'user', content: 'What does the café serve?' }]);

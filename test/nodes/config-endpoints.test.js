@@ -11,9 +11,20 @@ const configNode = require('../../nodes/sagemaker-config.js');
 
 const KEY_ID = 'AKIALISTENDPOINTS01';
 const SECRET = 'L1st-Endp0ints-S3cret-N0t-Echoed';
-const ENV_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SAGEMAKER', 'AWS_ENDPOINT_URL_STS', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_REGION',
-  'AWS_DEFAULT_REGION', 'AWS_EC2_METADATA_DISABLED'];
+const ENV_VARS = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_SAGEMAKER',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_EC2_METADATA_DISABLED',
+];
 
 describe('sagemaker-config endpoint list route (ListEndpoints)', function () {
   let emu;
@@ -28,7 +39,10 @@ describe('sagemaker-config endpoint list route (ListEndpoints)', function () {
     process.on('unhandledRejection', onRejection);
     emu = await startEmulator({
       port: 0,
-      credentials: [{ accessKeyId: 'test', secretAccessKey: 'test' }, { accessKeyId: KEY_ID, secretAccessKey: SECRET }],
+      credentials: [
+        { accessKeyId: 'test', secretAccessKey: 'test' },
+        { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+      ],
       endpoints: { 'my-own-model': { model: 'echo' } },
     });
   });
@@ -66,12 +80,14 @@ describe('sagemaker-config endpoint list route (ListEndpoints)', function () {
   }
 
   async function deployed() {
-    await helper.load(configNode, [
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-    ], { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+    await helper.load(
+      configNode,
+      [{ id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url }],
+      { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } },
+    );
   }
 
-  it('lists the emulator\'s InService endpoints for a deployed config, using its stored keys', async function () {
+  it("lists the emulator's InService endpoints for a deployed config, using its stored keys", async function () {
     await deployed();
     emu.resetStats();
     // What a worker node's editor sends: the config's properties, no credentials.
@@ -79,7 +95,10 @@ describe('sagemaker-config endpoint list route (ListEndpoints)', function () {
     assert.equal(r.ok, true, r.error);
     assert.deepEqual(r.endpoints, ['echo', 'my-own-model', 'sensor-anomaly', 'text-generator']);
     assert.equal(emu.stats().requests.ListEndpoints, 1);
-    const call = emu.received().filter((c) => c.operation === 'ListEndpoints').pop();
+    const call = emu
+      .received()
+      .filter((c) => c.operation === 'ListEndpoints')
+      .pop();
     assert.equal(call.headers['x-amz-target'], 'SageMaker.ListEndpoints');
     assert.match(call.headers.authorization, new RegExp(`Credential=${KEY_ID}/\\d{8}/us-east-1/sagemaker/aws4_request`));
     assert.deepEqual(JSON.parse(call.body.toString()), { StatusEquals: 'InService', MaxResults: 100 });
@@ -114,9 +133,11 @@ describe('sagemaker-config endpoint list route (ListEndpoints)', function () {
 
   it('follows NextToken across pages', async function () {
     // The emulator answers in one page: a small local service pages through three names.
-    const pages = { '': { Endpoints: [{ EndpointName: 'b-model', EndpointStatus: 'InService' }], NextToken: 't1' },
+    const pages = {
+      '': { Endpoints: [{ EndpointName: 'b-model', EndpointStatus: 'InService' }], NextToken: 't1' },
       t1: { Endpoints: [{ EndpointName: 'a-model', EndpointStatus: 'InService' }], NextToken: 't2' },
-      t2: { Endpoints: [{ EndpointName: 'c-model', EndpointStatus: 'InService' }] } };
+      t2: { Endpoints: [{ EndpointName: 'c-model', EndpointStatus: 'InService' }] },
+    };
     const seen = [];
     const server = http.createServer((req, res) => {
       let body = '';

@@ -68,16 +68,21 @@ describe('sagemaker-config credentialType iot', function () {
     const out = await echo(node, 'via pem');
     assert.equal(Buffer.from(out.Body).toString(), 'via pem');
     assert.equal(emu.iot.stats().issued, issued + 1);
-    const wire = emu.received().filter((r) => r.endpointName === 'echo').at(-1);
+    const wire = emu
+      .received()
+      .filter((r) => r.endpointName === 'echo')
+      .at(-1);
     assert.match(wire.headers.authorization, /Credential=ASIA/);
   });
 
   it('with certificate, key and CA file paths invokes echo', async function () {
-    await helper.load(configNode, [cfg({
-      iotCertFile: path.join(dir, 'device.pem.crt'),
-      iotKeyFile: path.join(dir, 'private.pem.key'),
-      iotCaFile: path.join(dir, 'ca.pem'),
-    })]);
+    await helper.load(configNode, [
+      cfg({
+        iotCertFile: path.join(dir, 'device.pem.crt'),
+        iotKeyFile: path.join(dir, 'private.pem.key'),
+        iotCaFile: path.join(dir, 'ca.pem'),
+      }),
+    ]);
     const node = helper.getNode('cfg');
     assert.equal(node.configError, undefined);
     const out = await echo(node, 'via files');
@@ -106,11 +111,16 @@ describe('sagemaker-config credentialType iot', function () {
   it('keeps the private key out of the flow, the editor, Test connection and the logs', async function () {
     await helper.load(configNode, [cfg()], { cfg: { iotCert: foreign.cert, iotKey: foreign.key, iotCa: emu.iot.ca } });
     const node = helper.getNode('cfg');
-    const failure = await echo(node, 'x').then(() => assert.fail('expected the foreign certificate to fail'), (e) => e);
+    const failure = await echo(node, 'x').then(
+      () => assert.fail('expected the foreign certificate to fail'),
+      (e) => e,
+    );
 
     // Test connection with the stored key (the editor posts __PWRD__ for a stored password).
     const settings = cfg();
-    const res = await helper.request().post('/sagemaker-config/cfg/test')
+    const res = await helper
+      .request()
+      .post('/sagemaker-config/cfg/test')
       .send({ settings, credentials: { iotCert: foreign.cert, iotKey: '__PWRD__', iotCa: emu.iot.ca } })
       .expect(200);
     assert.equal(res.body.ok, false);
@@ -133,7 +143,9 @@ describe('sagemaker-config credentialType iot', function () {
 
   it('Test connection with IoT credentials reports the assumed-role identity', async function () {
     await helper.load(configNode, [cfg()], pem());
-    const res = await helper.request().post('/sagemaker-config/cfg/test')
+    const res = await helper
+      .request()
+      .post('/sagemaker-config/cfg/test')
       .send({ settings: cfg(), credentials: { iotCert: device.cert, iotKey: '__PWRD__', iotCa: emu.iot.ca } })
       .expect(200);
     assert.equal(res.body.ok, true, res.body.error);

@@ -10,9 +10,20 @@ const configNode = require('../../nodes/sagemaker-config.js');
 
 const KEY_ID = 'AKIATESTCONNECTION01';
 const SECRET = 'Conn3ction-S3cret-N0t-To-Be-Echoed';
-const ENV_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'SMR_TEST_EMULATOR_URL', 'AWS_REGION',
-  'AWS_DEFAULT_REGION', 'AWS_EC2_METADATA_DISABLED'];
+const ENV_VARS = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'SMR_TEST_EMULATOR_URL',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_EC2_METADATA_DISABLED',
+];
 
 describe('sagemaker-config Test connection route', function () {
   let emu;
@@ -27,7 +38,10 @@ describe('sagemaker-config Test connection route', function () {
     process.on('unhandledRejection', onRejection);
     emu = await startEmulator({
       port: 0,
-      credentials: [{ accessKeyId: 'test', secretAccessKey: 'test' }, { accessKeyId: KEY_ID, secretAccessKey: SECRET }],
+      credentials: [
+        { accessKeyId: 'test', secretAccessKey: 'test' },
+        { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+      ],
     });
   });
   beforeEach(function () {
@@ -64,9 +78,11 @@ describe('sagemaker-config Test connection route', function () {
   }
 
   async function deployed() {
-    await helper.load(configNode, [
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-    ], { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+    await helper.load(
+      configNode,
+      [{ id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url }],
+      { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } },
+    );
   }
 
   it('returns the identity for the keys typed in the form (node not deployed)', async function () {
@@ -111,14 +127,25 @@ describe('sagemaker-config Test connection route', function () {
 
   it('uses the deployed node’s ${ENV} values for fields the form leaves as deployed, and never expands a posted ${…}', async function () {
     process.env.SMR_TEST_EMULATOR_URL = emu.url;
-    await helper.load(configNode, [
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: '${SMR_TEST_EMULATOR_URL}' },
-    ], { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
-    const same = await post('c1', { settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }), credentials: { accessKeyId: KEY_ID, secretAccessKey: '__PWRD__' } });
+    await helper.load(
+      configNode,
+      [{ id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: '${SMR_TEST_EMULATOR_URL}' }],
+      { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } },
+    );
+    const same = await post('c1', {
+      settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }),
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: '__PWRD__' },
+    });
     assert.equal(same.ok, true, same.error);
     emu.resetStats();
-    const other = await post('x', { settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    assert.deepEqual(other, { ok: false, error: 'Endpoint URL holds ${…}: environment variables are substituted only in the deployed node; deploy first, then test' });
+    const other = await post('x', {
+      settings: form({ endpoint: '${SMR_TEST_EMULATOR_URL}' }),
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    assert.deepEqual(other, {
+      ok: false,
+      error: 'Endpoint URL holds ${…}: environment variables are substituted only in the deployed node; deploy first, then test',
+    });
     assert.equal(emu.stats().requests.GetCallerIdentity ?? 0, 0);
   });
 

@@ -16,9 +16,20 @@ const SECRET = 'S3cr3t-Sh0uld-N3ver-Appear-In-Logs';
 const TOKEN = 'T0ken-Sh0uld-N3ver-Appear-Either';
 const KEY_ID = 'AKIANODEREDTEST0001';
 const AWS_VARS = [
-  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION',
-  'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_ROLE_ARN',
-  'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ROLE_ARN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
   'AWS_EC2_METADATA_DISABLED',
 ];
 
@@ -27,7 +38,10 @@ function invokeEcho(node, body = 'hello') {
 }
 
 function lastInvoke(emu) {
-  return emu.received().filter((r) => r.operation === 'InvokeEndpoint').pop();
+  return emu
+    .received()
+    .filter((r) => r.operation === 'InvokeEndpoint')
+    .pop();
 }
 
 function logText() {
@@ -119,7 +133,10 @@ describe('sagemaker-config node', function () {
   it('a wrong secret gives a clear 403 error, and the secret is in no log line', async function () {
     const bad = `${SECRET}-wrong`;
     await helper.load(configNode, keysFlow({ maxAttempts: '1' }), { c1: { accessKeyId: KEY_ID, secretAccessKey: bad } });
-    const err = await invokeEcho(helper.getNode('c1')).then(() => null, (e) => e);
+    const err = await invokeEcho(helper.getNode('c1')).then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(err, 'the call must fail');
     assert.equal(err.$metadata.httpStatusCode, 403);
     assert.match(`${err.name} ${err.message}`, /signature/i);
@@ -129,10 +146,19 @@ describe('sagemaker-config node', function () {
 
   it('deployed credentials are kept out of the flow definition and the node properties', async function () {
     await helper.load(configNode, []);
-    await helper.setFlows([
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url,
-        credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: '' } },
-    ], 'full');
+    await helper.setFlows(
+      [
+        {
+          id: 'c1',
+          type: 'sagemaker-config',
+          region: 'us-east-1',
+          credentialType: 'keys',
+          endpoint: emu.url,
+          credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: '' },
+        },
+      ],
+      'full',
+    );
     const n = helper.getNode('c1');
     const r = await invokeEcho(n, 'deployed');
     assert.equal(Buffer.from(r.Body).toString(), 'deployed');
@@ -143,7 +169,11 @@ describe('sagemaker-config node', function () {
     const ownProps = Object.keys(n).filter((k) => k !== 'credentials' && k !== '_events' && k !== '_flow' && k !== '_alias');
     for (const k of ownProps) {
       let text;
-      try { text = JSON.stringify(n[k]); } catch { text = ''; }
+      try {
+        text = JSON.stringify(n[k]);
+      } catch {
+        text = '';
+      }
       assert.doesNotMatch(String(text), /S3cr3t/, `node property ${k}`);
     }
     assert.doesNotMatch(logText(), /S3cr3t/);
@@ -162,7 +192,9 @@ describe('sagemaker-config node', function () {
     await new Promise((resolve) => capture.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${capture.address().port}`;
-      await helper.load(configNode, keysFlow({ maxAttempts: '1', endpoint }), { c1: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: TOKEN } });
+      await helper.load(configNode, keysFlow({ maxAttempts: '1', endpoint }), {
+        c1: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: TOKEN },
+      });
       await invokeEcho(helper.getNode('c1'));
       assert.equal(seen.length, 1);
       assert.equal(seen[0]['x-amz-security-token'], TOKEN);
@@ -192,7 +224,9 @@ describe('sagemaker-config node', function () {
     const credFile = path.join(tmp, 'credentials-other');
     fs.writeFileSync(credFile, '[other]\naws_access_key_id = test\naws_secret_access_key = test\n');
     process.env.AWS_SHARED_CREDENTIALS_FILE = credFile;
-    await helper.load(configNode, [{ id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'profile', profile: 'no-such-profile', endpoint: emu.url }]);
+    await helper.load(configNode, [
+      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'profile', profile: 'no-such-profile', endpoint: emu.url },
+    ]);
     const n = helper.getNode('c1');
     assert.equal(n.configError, undefined);
     const before = emu.stats().requests.InvokeEndpoint ?? 0;
@@ -215,12 +249,16 @@ describe('sagemaker-config node', function () {
   it('roleArn assumes the role through the STS at AWS_ENDPOINT_URL_STS and signs with session credentials', async function () {
     process.env.AWS_ENDPOINT_URL_STS = emu.url;
     emu.resetStats();
-    await helper.load(configNode, keysFlow({
-      roleArn: 'arn:aws:iam::123456789012:role/NodeRedTest',
-      externalId: 'ext-42',
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-    }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await helper.load(
+      configNode,
+      keysFlow({
+        roleArn: 'arn:aws:iam::123456789012:role/NodeRedTest',
+        externalId: 'ext-42',
+        s3Endpoint: emu.s3Url,
+        s3ForcePathStyle: true,
+      }),
+      { c1: { accessKeyId: 'test', secretAccessKey: 'test' } },
+    );
     const n = helper.getNode('c1');
     await invokeEcho(n, 'one');
     await invokeEcho(n, 'two');
@@ -229,7 +267,10 @@ describe('sagemaker-config node', function () {
     assert.match(invoke.headers.authorization, /Credential=ASIA/);
     await n.s3Client().send(new ListObjectsV2Command({ Bucket: 'sagemaker-emulator', MaxKeys: 1 }));
     assert.equal(emu.stats().requests.AssumeRole, 1, 'one AssumeRole shared by both clients');
-    const assume = emu.received().filter((r) => r.operation === 'AssumeRole').pop();
+    const assume = emu
+      .received()
+      .filter((r) => r.operation === 'AssumeRole')
+      .pop();
     const params = new URLSearchParams(assume.body.toString());
     assert.equal(params.get('RoleArn'), 'arn:aws:iam::123456789012:role/NodeRedTest');
     assert.equal(params.get('ExternalId'), 'ext-42');
@@ -238,12 +279,16 @@ describe('sagemaker-config node', function () {
 
   it('roleArn without AWS_ENDPOINT_URL_STS uses the custom (non-AWS) endpoint for STS', async function () {
     emu.resetStats();
-    await helper.load(configNode, keysFlow({ roleArn: 'arn:aws:iam::123456789012:role/Other', roleSessionName: 'my-session' }),
-      { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await helper.load(configNode, keysFlow({ roleArn: 'arn:aws:iam::123456789012:role/Other', roleSessionName: 'my-session' }), {
+      c1: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     await invokeEcho(helper.getNode('c1'));
     assert.ok(emu.stats().requests.AssumeRole >= 1);
     assert.ok(lastInvoke(emu).headers['x-amz-security-token']);
-    const assume = emu.received().filter((r) => r.operation === 'AssumeRole').pop();
+    const assume = emu
+      .received()
+      .filter((r) => r.operation === 'AssumeRole')
+      .pop();
     assert.equal(new URLSearchParams(assume.body.toString()).get('RoleSessionName'), 'my-session');
   });
 
@@ -252,9 +297,13 @@ describe('sagemaker-config node', function () {
     await helper.load(configNode, keysFlow({ timeout: '0.5', maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const n = helper.getNode('c1');
     assert.equal(n.timeoutMs, 500);
-    const err = await n.runtimeClient()
+    const err = await n
+      .runtimeClient()
       .send(new InvokeEndpointCommand({ EndpointName: 'hung', Body: 'x' }))
-      .then(() => null, (e) => e);
+      .then(
+        () => null,
+        (e) => e,
+      );
     assert.ok(err, 'the call must fail');
     assert.equal(err.name, 'TimeoutError');
     assert.match(err.message, /timed out/);
@@ -264,24 +313,45 @@ describe('sagemaker-config node', function () {
     // 8 parts 200 ms apart (≈1.5 s in all) with a 0.5 s timeout.
     emu.setEndpoint('slow-gen', { model: 'text-generator', textGenerator: { tokens: 8, delayMs: 200 } });
     await helper.load(configNode, keysFlow({ timeout: '0.5', maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const r = await helper.getNode('c1').runtimeClient().send(new InvokeEndpointWithResponseStreamCommand({
-      EndpointName: 'slow-gen', Body: '{"inputs":"x"}', ContentType: 'application/json',
-    }));
+    const r = await helper
+      .getNode('c1')
+      .runtimeClient()
+      .send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: 'slow-gen',
+          Body: '{"inputs":"x"}',
+          ContentType: 'application/json',
+        }),
+      );
     let parts = 0;
     for await (const event of r.Body) if (event.PayloadPart) parts += 1;
     assert.equal(parts, 8);
   });
 
   it('the timeout cuts a stream that stalls after its first parts', async function () {
-    emu.setEndpoint('stalled-gen', { model: 'text-generator', textGenerator: { tokens: 8 }, faults: [{ kind: 'stream-stall', afterParts: 2 }] });
+    emu.setEndpoint('stalled-gen', {
+      model: 'text-generator',
+      textGenerator: { tokens: 8 },
+      faults: [{ kind: 'stream-stall', afterParts: 2 }],
+    });
     await helper.load(configNode, keysFlow({ timeout: '0.5', maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const r = await helper.getNode('c1').runtimeClient().send(new InvokeEndpointWithResponseStreamCommand({
-      EndpointName: 'stalled-gen', Body: '{"inputs":"x"}', ContentType: 'application/json',
-    }));
+    const r = await helper
+      .getNode('c1')
+      .runtimeClient()
+      .send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: 'stalled-gen',
+          Body: '{"inputs":"x"}',
+          ContentType: 'application/json',
+        }),
+      );
     let parts = 0;
     const err = await (async () => {
       for await (const event of r.Body) if (event.PayloadPart) parts += 1;
-    })().then(() => null, (e) => e);
+    })().then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(err, 'the stream must fail');
     assert.equal(parts, 2);
     assert.match(`${err.name} ${err.message}`, /TimeoutError|timed out/);
@@ -292,10 +362,19 @@ describe('sagemaker-config node', function () {
       await helper.load(configNode, [{ id: 'c1', type: 'sagemaker-config', ...def }], creds ? { c1: creds } : {});
       const n = helper.getNode('c1');
       assert.ok(n.configError, 'configError is set');
-      assert.throws(() => n.runtimeClient(), (e) => e instanceof Error && e.message === n.configError);
-      assert.throws(() => n.s3Client(), (e) => e.message === n.configError);
+      assert.throws(
+        () => n.runtimeClient(),
+        (e) => e instanceof Error && e.message === n.configError,
+      );
+      assert.throws(
+        () => n.s3Client(),
+        (e) => e.message === n.configError,
+      );
       await assert.rejects(n.resolveRegion(), (e) => e.message === n.configError);
-      const warnings = helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().WARN && e.id === 'c1');
+      const warnings = helper
+        .log()
+        .args.map((a) => a[0])
+        .filter((e) => e.level === helper.log().WARN && e.id === 'c1');
       assert.equal(warnings.length, 1, 'one warning in the log');
       assert.equal(warnings[0].msg, n.configError);
       return n;
@@ -310,7 +389,10 @@ describe('sagemaker-config node', function () {
     it('a malformed endpoint URL becomes configError naming the field', async function () {
       const n = await loadBad({ region: 'us-east-1', endpoint: 'localhost:9080' });
       assert.match(n.configError, /Endpoint URL/);
-      const m = await (async () => { await helper.unload(); return loadBad({ s3Endpoint: 'ftp://x' }); })();
+      const m = await (async () => {
+        await helper.unload();
+        return loadBad({ s3Endpoint: 'ftp://x' });
+      })();
       assert.match(m.configError, /S3 endpoint URL/);
     });
 
@@ -330,12 +412,18 @@ describe('sagemaker-config node', function () {
 
     it('a worker node using an unusable config shows a red ring with the reason and fails each message with it', async function () {
       const invokeNode = require('../../nodes/sagemaker-invoke.js');
-      await helper.load([configNode, invokeNode], [
-        { id: 'c1', type: 'sagemaker-config', region: 'moon-base' },
-        { id: 'w1', type: 'sagemaker-invoke', config: 'c1', endpointName: 'echo', endpointNameType: 'str', wires: [[]] },
-      ]);
+      await helper.load(
+        [configNode, invokeNode],
+        [
+          { id: 'c1', type: 'sagemaker-config', region: 'moon-base' },
+          { id: 'w1', type: 'sagemaker-invoke', config: 'c1', endpointName: 'echo', endpointNameType: 'str', wires: [[]] },
+        ],
+      );
       const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue === w).pop();
+      const status = helper._NodePrototype.status
+        .getCalls()
+        .filter((c) => c.thisValue === w)
+        .pop();
       assert.equal(status.args[0].fill, 'red');
       assert.equal(status.args[0].shape, 'ring');
       assert.match(status.args[0].text, /moon-base/);
@@ -347,11 +435,15 @@ describe('sagemaker-config node', function () {
 
     it('a worker node whose config node is missing shows a red ring and fails each message', async function () {
       const invokeNode = require('../../nodes/sagemaker-invoke.js');
-      await helper.load([configNode, invokeNode], [
-        { id: 'w1', type: 'sagemaker-invoke', config: 'gone', endpointName: 'echo', endpointNameType: 'str', wires: [[]] },
-      ]);
+      await helper.load(
+        [configNode, invokeNode],
+        [{ id: 'w1', type: 'sagemaker-invoke', config: 'gone', endpointName: 'echo', endpointNameType: 'str', wires: [[]] }],
+      );
       const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue === w).pop();
+      const status = helper._NodePrototype.status
+        .getCalls()
+        .filter((c) => c.thisValue === w)
+        .pop();
       assert.equal(status.args[0].fill, 'red');
       const failed = new Promise((resolve) => w.on('call:error', (call) => resolve(call)));
       w.receive({ payload: 'x' });

@@ -20,7 +20,8 @@ function coreTypes() {
     const full = path.join(dir, sub);
     if (!fs.statSync(full).isDirectory()) continue;
     for (const f of fs.readdirSync(full).filter((n) => n.endsWith('.html'))) {
-      for (const m of fs.readFileSync(path.join(full, f), 'utf8').matchAll(/RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]/g)) types.add(m[1]);
+      for (const m of fs.readFileSync(path.join(full, f), 'utf8').matchAll(/RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]/g))
+        types.add(m[1]);
     }
   }
   return types;
@@ -29,7 +30,7 @@ function coreTypes() {
 describe('examples that need another palette package', function () {
   const examples = readExamples(path.join(root, 'examples'));
 
-  it('uses only core nodes, this package\'s nodes and nodes of a package declared in scripts/start.js', function () {
+  it("uses only core nodes, this package's nodes and nodes of a package declared in scripts/start.js", function () {
     const core = coreTypes();
     assert.ok(core.has('inject') && core.has('function'), 'found the core node types');
     for (const ex of examples) {
@@ -46,7 +47,10 @@ describe('examples that need another palette package', function () {
       assert.ok(p.dir, `${p.name} is not installed (npm install)`);
       const users = examples.filter((ex) => ex.nodes.some((n) => p.types.test(n.type)));
       for (const ex of users) {
-        const text = ex.nodes.filter((n) => n.type === 'comment').map((n) => `${n.name}\n${n.info}`).join('\n');
+        const text = ex.nodes
+          .filter((n) => n.type === 'comment')
+          .map((n) => `${n.name}\n${n.info}`)
+          .join('\n');
         assert.ok(text.includes(`npm install ${p.name}`), `the comment of ${ex.name} does not say "npm install ${p.name}"`);
       }
     }
@@ -56,10 +60,17 @@ describe('examples that need another palette package', function () {
     const packages = findExamplePackages([{ name: '@flowfuse/no-such-dashboard', types: /^ui-/ }]);
     assert.equal(packages[0].dir, undefined);
     const { usable, missing } = usableExamples(examples, packages);
-    assert.deepEqual(missing.map((m) => [m.example.name, m.package]), [['Chat with a streaming model', '@flowfuse/no-such-dashboard']]);
+    assert.deepEqual(
+      missing.map((m) => [m.example.name, m.package]),
+      [['Chat with a streaming model', '@flowfuse/no-such-dashboard']],
+    );
     assert.equal(usable.length, examples.length - 1);
     const { flows } = buildFlows(usable);
-    assert.deepEqual(flows.filter((n) => /^ui-/.test(n.type)), [], 'no dashboard node reaches the flows');
+    assert.deepEqual(
+      flows.filter((n) => /^ui-/.test(n.type)),
+      [],
+      'no dashboard node reaches the flows',
+    );
   });
 
   it('with it installed, the chat example is deployed with one ui-base at /dashboard that routes messages per client', function () {

@@ -13,9 +13,20 @@ const invokeNode = require('../../nodes/sagemaker-invoke.js');
 const catchNode = coreNode('common/25-catch.js');
 
 const ENV = [
-  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE',
-  'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'SAGEMAKER_ENDPOINT_URL', 'S3_ENDPOINT_URL',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'SAGEMAKER_ENDPOINT_URL',
+  'S3_ENDPOINT_URL',
 ];
 
 describe('examples without the demo environment', function () {
@@ -83,7 +94,10 @@ describe('examples without the demo environment', function () {
     process.env.AWS_REGION = 'us-east-1';
     try {
       const msg = await firstError();
-      assert.match(msg.error.message, /Could not load credentials from any providers: choose Access keys, a profile or a role in the sagemaker-config node/);
+      assert.match(
+        msg.error.message,
+        /Could not load credentials from any providers: choose Access keys, a profile or a role in the sagemaker-config node/,
+      );
       assert.doesNotMatch(msg.error.message, /\n\s+at /, 'no stack trace');
     } finally {
       delete process.env.AWS_REGION;

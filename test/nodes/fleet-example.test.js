@@ -48,18 +48,21 @@ describe('example "Fleet: async results through SQS"', function () {
     return helper.unload();
   });
 
-  it('scores this gateway\'s readings through its own queue (gw1- ids) and the fleet\'s through the shared queue (fleet- ids), with 0 S3 requests for results', async function () {
+  it("scores this gateway's readings through its own queue (gw1- ids) and the fleet's through the shared queue (fleet- ids), with 0 S3 requests for results", async function () {
     // node-red-node-test-helper registers the catch module once per catch node: one catch, for every node.
     const catches = example.filter((n) => n.type === 'catch');
     const nodes = example.map((n) => {
       if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper' };
       if (n === catches[0]) return { ...n, scope: null };
       if (n.type === 'catch') return { id: n.id, z: n.z, type: 'helper' };
-      if (n.type === 'sagemaker-config') return { ...n, region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url };
+      if (n.type === 'sagemaker-config')
+        return { ...n, region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url };
       return n;
     });
     const config = example.find((n) => n.type === 'sagemaker-config');
-    await helper.load([configNode, asyncNode, resultsNode, injectNode, splitNode, commentNode], nodes, { [config.id]: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await helper.load([configNode, asyncNode, resultsNode, injectNode, splitNode, commentNode], nodes, {
+      [config.id]: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const own = collect(byName('result from the gateway queue').id);
     const fleet = collect(byName('a fleet job, taken here').id);
     const failures = collect(byName('failure').id);

@@ -64,19 +64,37 @@ describe('sagemaker-invoke: micro-batching', function () {
       assert.ok(dones.every((d) => !d.err));
       const requests = receivedFor(emu, 'sensor-anomaly').slice(before);
       assert.strictEqual(requests.length, 2);
-      assert.ok(requests.every((r) => r.headers['content-type'] === contentType), requests.map((r) => r.headers['content-type']).join());
+      assert.ok(
+        requests.every((r) => r.headers['content-type'] === contentType),
+        requests.map((r) => r.headers['content-type']).join(),
+      );
       for (const m of out) {
         assert.deepStrictEqual(m.payload, alone[m.i], `message ${m.i}`);
         assert.deepStrictEqual(m.sagemaker.batch, { size: 5, index: m.i % 5 });
         assert.strictEqual(m.sagemaker.endpointName, 'sensor-anomaly');
         assert.ok(m.sagemaker.requestId);
       }
-      assert.deepStrictEqual(out.filter((m) => m.payload.anomaly).map((m) => m.i).sort(), [3, 8]);
+      assert.deepStrictEqual(
+        out
+          .filter((m) => m.payload.anomaly)
+          .map((m) => m.i)
+          .sort(),
+        [3, 8],
+      );
     });
   }
 
   it('csv with Accept text/csv: each message gets its own CSV line', async function () {
-    await load(flowFor(emu, { endpointName: 'sensor-anomaly', requestFormat: 'csv', accept: 'text/csv', responseFormat: 'csv', batchSize: '3', batchWindow: NEVER }));
+    await load(
+      flowFor(emu, {
+        endpointName: 'sensor-anomaly',
+        requestFormat: 'csv',
+        accept: 'text/csv',
+        responseFormat: 'csv',
+        batchSize: '3',
+        batchWindow: NEVER,
+      }),
+    );
     const out = collect('out');
     [series(0, false), series(1, true), series(2, false)].forEach((r, i) => helper.getNode('inv').receive({ payload: r, i }));
     await until(() => out.length === 3, '3 outputs');
@@ -95,7 +113,10 @@ describe('sagemaker-invoke: micro-batching', function () {
     const requests = receivedFor(emu, 'echo').slice(before);
     assert.strictEqual(requests.length, 1);
     assert.strictEqual(requests[0].body.toString(), '[{"i":0},{"i":1},{"i":2}]');
-    assert.deepStrictEqual(out.map((m) => [m.payload, m.sagemaker.batch]), [0, 1, 2].map((i) => [{ i }, { size: 3, index: i }]));
+    assert.deepStrictEqual(
+      out.map((m) => [m.payload, m.sagemaker.batch]),
+      [0, 1, 2].map((i) => [{ i }, { size: 3, index: i }]),
+    );
   });
 
   it('messages with different request fields go in different batches', async function () {
@@ -108,8 +129,14 @@ describe('sagemaker-invoke: micro-batching', function () {
     inv.receive({ payload: 3, headers: { 'X-Amzn-SageMaker-Custom-Attributes': 'a' } });
     inv.receive({ payload: 4, headers: { 'X-Amzn-SageMaker-Custom-Attributes': 'b' } });
     await until(() => out.length === 4, '4 outputs');
-    const bodies = receivedFor(emu, 'echo').slice(before).map((r) => [r.headers['x-amzn-sagemaker-custom-attributes'], r.body.toString()]).sort();
-    assert.deepStrictEqual(bodies, [['a', '[1,3]'], ['b', '[2,4]']]);
+    const bodies = receivedFor(emu, 'echo')
+      .slice(before)
+      .map((r) => [r.headers['x-amzn-sagemaker-custom-attributes'], r.body.toString()])
+      .sort();
+    assert.deepStrictEqual(bodies, [
+      ['a', '[1,3]'],
+      ['b', '[2,4]'],
+    ]);
   });
 
   it('a message that cannot be encoded fails alone; the others are batched and answered', async function () {
@@ -127,7 +154,15 @@ describe('sagemaker-invoke: micro-batching', function () {
     assert.strictEqual(caught[0].i, 1);
     assert.strictEqual(caught[0].sagemaker.error.name, 'InputError');
     assert.strictEqual(caught[0].sagemaker.error.field, 'msg.payload');
-    assert.deepStrictEqual(out.map((m) => [m.i, m.payload]), [[0, '1,2'], [2, '3,4'], [3, '5,6'], [4, '7,8']]);
+    assert.deepStrictEqual(
+      out.map((m) => [m.i, m.payload]),
+      [
+        [0, '1,2'],
+        [2, '3,4'],
+        [3, '5,6'],
+        [4, '7,8'],
+      ],
+    );
     assert.strictEqual(dones.length, 5);
   });
 

@@ -62,7 +62,10 @@ describe('sagemaker-invoke: errors', function () {
   }
 
   it('ModelError reaches a Catch node once with the original status, message, log stream ARN and CloudWatch link, and is not retried', async function () {
-    emu.setEndpoint('err-model', { model: 'echo', faults: [{ kind: 'model-error', originalStatusCode: 400, originalMessage: 'bad tensor shape' }] });
+    emu.setEndpoint('err-model', {
+      model: 'echo',
+      faults: [{ kind: 'model-error', originalStatusCode: 400, originalMessage: 'bad tensor shape' }],
+    });
     const res = { marker: 'http response object' };
     const msg = await failOnce({ endpointName: 'err-model' }, {}, { payload: 'x', req: { marker: 'req' }, res });
     const e = msg.sagemaker.error;
@@ -71,7 +74,10 @@ describe('sagemaker-invoke: errors', function () {
     assert.strictEqual(e.originalStatusCode, 400);
     assert.strictEqual(e.originalMessage, 'bad tensor shape');
     assert.match(e.logStreamArn, /^arn:aws:logs:us-east-1:\d+:log-group:\/aws\/sagemaker\/Endpoints\/err-model/);
-    assert.match(e.logsUrl, /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logsV2:log-groups\/log-group\/\$252Faws\$252Fsagemaker\$252FEndpoints\$252Ferr-model/);
+    assert.match(
+      e.logsUrl,
+      /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logsV2:log-groups\/log-group\/\$252Faws\$252Fsagemaker\$252FEndpoints\$252Ferr-model/,
+    );
     assert.strictEqual(e.retryable, false);
     assert.strictEqual(msg.sagemaker.attempts, 1);
     assert.strictEqual(receivedFor(emu, 'err-model').length, 1, 'the model ran once');
@@ -103,7 +109,11 @@ describe('sagemaker-invoke: errors', function () {
   });
 
   it('a response that is not JSON under response format json is one DecodeError naming the content type', async function () {
-    const msg = await failOnce({ endpointName: 'echo', contentType: 'text/html', responseFormat: 'json' }, {}, { payload: '<html>oops</html>' });
+    const msg = await failOnce(
+      { endpointName: 'echo', contentType: 'text/html', responseFormat: 'json' },
+      {},
+      { payload: '<html>oops</html>' },
+    );
     assert.strictEqual(msg.sagemaker.error.name, 'DecodeError');
     assert.match(msg.sagemaker.error.message, /content type text\/html.*<html>oops/);
   });
@@ -127,17 +137,32 @@ describe('sagemaker-invoke: errors', function () {
       return rejects({ endpointName: 'ep', endpointNameType: 'msg' }, { payload: 'x', ep: '' }, 'Endpoint name', /Endpoint name is empty/);
     });
     it('a too long endpoint name', function () {
-      return rejects({ endpointName: 'ep', endpointNameType: 'msg' }, { payload: 'x', ep: 'a'.repeat(64) }, 'Endpoint name', /at most 63 characters, got 64/);
+      return rejects(
+        { endpointName: 'ep', endpointNameType: 'msg' },
+        { payload: 'x', ep: 'a'.repeat(64) },
+        'Endpoint name',
+        /at most 63 characters, got 64/,
+      );
     });
     it('a badly formed endpoint name', function () {
-      return rejects({ endpointName: 'ep', endpointNameType: 'msg' }, { payload: 'x', ep: 'bad name/x' }, 'Endpoint name', /"bad name\/x" is not valid/);
+      return rejects(
+        { endpointName: 'ep', endpointNameType: 'msg' },
+        { payload: 'x', ep: 'bad name/x' },
+        'Endpoint name',
+        /"bad name\/x" is not valid/,
+      );
     });
     it('a badly formed endpoint name set in the node: red ring at start and each message fails', async function () {
       const caught = await rejects({ endpointName: 'bad_name' }, { payload: 'x' }, 'config', /"bad_name" is not valid/);
       assert.ok(caught);
     });
     it('a TypedInput endpoint name that resolves to a non-string', function () {
-      return rejects({ endpointName: 'ep', endpointNameType: 'msg' }, { payload: 'x', ep: 42 }, 'Endpoint name', /Endpoint name must be a string, got number$/);
+      return rejects(
+        { endpointName: 'ep', endpointNameType: 'msg' },
+        { payload: 'x', ep: 42 },
+        'Endpoint name',
+        /Endpoint name must be a string, got number$/,
+      );
     });
     it('a body over 6 MB, pointing to sagemaker-invoke-async', function () {
       return rejects({}, { payload: Buffer.alloc(6291457) }, 'msg.payload', /6291457 bytes.*6291456-byte.*sagemaker-invoke-async/);
@@ -151,16 +176,36 @@ describe('sagemaker-invoke: errors', function () {
       return rejects({}, { payload: o }, 'msg.payload', /circular reference/);
     });
     it('CustomAttributes over 1024 characters from msg.headers', function () {
-      return rejects({}, { payload: 'x', headers: { 'X-Amzn-SageMaker-Custom-Attributes': 'a'.repeat(1025) } }, 'CustomAttributes', /CustomAttributes .*at most 1024 characters, got 1025/);
+      return rejects(
+        {},
+        { payload: 'x', headers: { 'X-Amzn-SageMaker-Custom-Attributes': 'a'.repeat(1025) } },
+        'CustomAttributes',
+        /CustomAttributes .*at most 1024 characters, got 1025/,
+      );
     });
     it('non-ASCII CustomAttributes', function () {
       return rejects({}, { payload: 'x', headers: { 'x-amzn-sagemaker-custom-attributes': 'naïve=1' } }, 'CustomAttributes', /US-ASCII/);
     });
     it('InferenceId over 64 characters', function () {
-      return rejects({}, { payload: 'x', headers: { 'x-amzn-sagemaker-inference-id': 'i'.repeat(65) } }, 'InferenceId', /at most 64 characters, got 65/);
+      return rejects(
+        {},
+        { payload: 'x', headers: { 'x-amzn-sagemaker-inference-id': 'i'.repeat(65) } },
+        'InferenceId',
+        /at most 64 characters, got 65/,
+      );
     });
     it('csv request format with a nested object', function () {
-      return rejects({ requestFormat: 'csv' }, { payload: [[1, 2], [3, { deep: true }]] }, 'msg.payload', /row 2 column 2 is an object/);
+      return rejects(
+        { requestFormat: 'csv' },
+        {
+          payload: [
+            [1, 2],
+            [3, { deep: true }],
+          ],
+        },
+        'msg.payload',
+        /row 2 column 2 is an object/,
+      );
     });
     it('a missing config node', async function () {
       const flow = flowFor(emu, { config: 'nope' });

@@ -31,7 +31,10 @@ describe('sagemaker-invoke: concurrency, queue and close', function () {
     await until(() => out.length === 100, '100 outputs');
     assert.strictEqual(caught.length, 0);
     assert.strictEqual(dones.length, 100);
-    assert.deepStrictEqual(out.map((m) => m.payload.i).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepStrictEqual(
+      out.map((m) => m.payload.i).sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     const stats = emu.stats();
     assert.ok(stats.maxInFlight <= 4, `max in flight ${stats.maxInFlight}`);
     assert.ok(stats.maxInFlight >= 2, 'requests did overlap');
@@ -60,7 +63,11 @@ describe('sagemaker-invoke: concurrency, queue and close', function () {
     const e = caught[0].sagemaker.error;
     assert.strictEqual(e.field, 'Queue size');
     assert.match(e.message, /Queue full: 2 messages already wait behind 1 in flight/);
-    assert.deepStrictEqual(out.map((m) => m.payload.i), [0, 1, 2], 'FIFO');
+    assert.deepStrictEqual(
+      out.map((m) => m.payload.i),
+      [0, 1, 2],
+      'FIFO',
+    );
   });
 
   it('close while 20 requests are in flight aborts them all, releases the queued ones, calls done once each and sends nothing afterwards', async function () {
@@ -75,7 +82,10 @@ describe('sagemaker-invoke: concurrency, queue and close', function () {
     const outNode = helper.getNode('out');
     await helper.unload(); // stops the flows, as a redeploy does
     assert.strictEqual(dones.length, 25, 'done once for every accepted message');
-    assert.ok(dones.every((d) => d.err === undefined), 'ended without an error');
+    assert.ok(
+      dones.every((d) => d.err === undefined),
+      'ended without an error',
+    );
     assert.strictEqual(new Set(dones.map((d) => d.msg.payload)).size, 25);
     await until(() => emu.stats().inFlight === 0, 'the emulator to see the aborts');
     await sleep(50);
@@ -99,7 +109,10 @@ describe('sagemaker-invoke: concurrency, queue and close', function () {
     for (let i = 0; i < 3; i++) node.receive({ payload: i });
     await until(() => out.length === 3, 'three outputs');
     await until(() => statuses.length > 0 && statuses[statuses.length - 1].fill === 'green', 'the latency status');
-    assert.ok(statuses.some((s) => s.fill === 'blue' && s.text === '1 in flight · 2 queued'), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => s.fill === 'blue' && s.text === '1 in flight · 2 queued'),
+      JSON.stringify(statuses),
+    );
     assert.match(statuses[statuses.length - 1].text, /^\d+ ms$/);
   });
 });

@@ -68,7 +68,12 @@ describe('sagemaker-invoke: request fields and formats', function () {
   it('takes every request field left blank in the node from msg.headers, case-insensitively', async function () {
     emu.setEndpoint('fields-headers', { model: 'echo' });
     await load(flowFor(emu, { endpointName: 'fields-headers' }));
-    const headers = { Authorization: 'AWS4-HMAC-SHA256 Credential=stolen', 'X-Amz-Date': '19990101T000000Z', Host: 'evil.example', 'X-Other': 'ignored' };
+    const headers = {
+      Authorization: 'AWS4-HMAC-SHA256 Credential=stolen',
+      'X-Amz-Date': '19990101T000000Z',
+      Host: 'evil.example',
+      'X-Other': 'ignored',
+    };
     for (const [k, [, v]] of Object.entries(FIELDS)) headers[MSG_HEADER_NAMES[k]] = v;
     const got = next('out');
     helper.getNode('inv').receive({ payload: 'hello', headers });
@@ -84,7 +89,14 @@ describe('sagemaker-invoke: request fields and formats', function () {
     emu.setEndpoint('fields-win', { model: 'echo' });
     await load(flowFor(emu, { endpointName: 'fields-win', customAttributes: 'from-node', accept: 'text/plain' }));
     const got = next('out');
-    helper.getNode('inv').receive({ payload: 'x', headers: { 'x-amzn-sagemaker-custom-attributes': 'from-header', accept: 'application/xml', 'x-amzn-sagemaker-inference-id': 'hdr-id' } });
+    helper.getNode('inv').receive({
+      payload: 'x',
+      headers: {
+        'x-amzn-sagemaker-custom-attributes': 'from-header',
+        accept: 'application/xml',
+        'x-amzn-sagemaker-inference-id': 'hdr-id',
+      },
+    });
     await got;
     const [req] = receivedFor(emu, 'fields-win');
     assert.strictEqual(req.headers['x-amzn-sagemaker-custom-attributes'], 'from-node');
@@ -93,22 +105,70 @@ describe('sagemaker-invoke: request fields and formats', function () {
   });
 
   const requestFormats = [
-    { name: 'auto + object → JSON, application/json', requestFormat: 'auto', payload: { a: [1, 2] }, body: '{"a":[1,2]}', type: 'application/json' },
+    {
+      name: 'auto + object → JSON, application/json',
+      requestFormat: 'auto',
+      payload: { a: [1, 2] },
+      body: '{"a":[1,2]}',
+      type: 'application/json',
+    },
     { name: 'auto + string → UTF-8, text/plain', requestFormat: 'auto', payload: 'grüße', body: 'grüße', type: 'text/plain' },
-    { name: 'auto + Buffer → bytes, application/octet-stream', requestFormat: 'auto', payload: Buffer.from([1, 2, 255]), bodyHex: '0102ff', type: 'application/octet-stream' },
+    {
+      name: 'auto + Buffer → bytes, application/octet-stream',
+      requestFormat: 'auto',
+      payload: Buffer.from([1, 2, 255]),
+      bodyHex: '0102ff',
+      type: 'application/octet-stream',
+    },
     { name: 'auto + number → JSON', requestFormat: 'auto', payload: 3.5, body: '3.5', type: 'application/json' },
-    { name: 'json + JSON text string → as is, application/json', requestFormat: 'json', payload: '{"b":true}', body: '{"b":true}', type: 'application/json' },
-    { name: 'csv + array of numbers → one line, text/csv', requestFormat: 'csv', payload: [1, 2.5, -3], body: '1,2.5,-3', type: 'text/csv' },
-    { name: 'csv + array of rows → one line per row, text/csv', requestFormat: 'csv', payload: [[1, 2], [3, 4]], body: '1,2\n3,4', type: 'text/csv' },
+    {
+      name: 'json + JSON text string → as is, application/json',
+      requestFormat: 'json',
+      payload: '{"b":true}',
+      body: '{"b":true}',
+      type: 'application/json',
+    },
+    {
+      name: 'csv + array of numbers → one line, text/csv',
+      requestFormat: 'csv',
+      payload: [1, 2.5, -3],
+      body: '1,2.5,-3',
+      type: 'text/csv',
+    },
+    {
+      name: 'csv + array of rows → one line per row, text/csv',
+      requestFormat: 'csv',
+      payload: [
+        [1, 2],
+        [3, 4],
+      ],
+      body: '1,2\n3,4',
+      type: 'text/csv',
+    },
     { name: 'text + number → text/plain', requestFormat: 'text', payload: 42, body: '42', type: 'text/plain' },
-    { name: 'binary + string → bytes, application/octet-stream', requestFormat: 'binary', payload: 'raw', body: 'raw', type: 'application/octet-stream' },
-    { name: 'explicit ContentType wins over the format default', requestFormat: 'csv', contentType: 'text/csv; label_size=0', payload: [1, 2], body: '1,2', type: 'text/csv; label_size=0' },
+    {
+      name: 'binary + string → bytes, application/octet-stream',
+      requestFormat: 'binary',
+      payload: 'raw',
+      body: 'raw',
+      type: 'application/octet-stream',
+    },
+    {
+      name: 'explicit ContentType wins over the format default',
+      requestFormat: 'csv',
+      contentType: 'text/csv; label_size=0',
+      payload: [1, 2],
+      body: '1,2',
+      type: 'text/csv; label_size=0',
+    },
   ];
   for (const c of requestFormats) {
     it(`request format ${c.name}`, async function () {
       const ep = `reqfmt-${requestFormats.indexOf(c)}`;
       emu.setEndpoint(ep, { model: 'echo' });
-      await load(flowFor(emu, { endpointName: ep, requestFormat: c.requestFormat, contentType: c.contentType || '', responseFormat: 'buffer' }));
+      await load(
+        flowFor(emu, { endpointName: ep, requestFormat: c.requestFormat, contentType: c.contentType || '', responseFormat: 'buffer' }),
+      );
       const got = next('out');
       helper.getNode('inv').receive({ payload: c.payload });
       const msg = await got;
@@ -121,16 +181,37 @@ describe('sagemaker-invoke: request fields and formats', function () {
   }
 
   const responseFormats = [
-    { name: 'auto + application/json → parsed value', format: 'auto', type: 'application/json', body: '{"score":0.9}', expect: { score: 0.9 } },
+    {
+      name: 'auto + application/json → parsed value',
+      format: 'auto',
+      type: 'application/json',
+      body: '{"score":0.9}',
+      expect: { score: 0.9 },
+    },
     { name: 'auto + +json type → parsed value', format: 'auto', type: 'application/vnd.result+json', body: '[1,2]', expect: [1, 2] },
-    { name: 'auto + application/jsonlines → array', format: 'auto', type: 'application/jsonlines', body: '{"a":1}\n{"a":2}\n', expect: [{ a: 1 }, { a: 2 }] },
+    {
+      name: 'auto + application/jsonlines → array',
+      format: 'auto',
+      type: 'application/jsonlines',
+      body: '{"a":1}\n{"a":2}\n',
+      expect: [{ a: 1 }, { a: 2 }],
+    },
     { name: 'auto + text/csv → string', format: 'auto', type: 'text/csv', body: '1,2\n3,4', expect: '1,2\n3,4' },
     { name: 'auto + text/plain → string', format: 'auto', type: 'text/plain', body: 'hello', expect: 'hello' },
     { name: 'auto + other type → Buffer', format: 'auto', type: 'image/png', body: 'PNG', expect: Buffer.from('PNG') },
     { name: 'json forces parsing whatever the type', format: 'json', type: 'application/octet-stream', body: '{"x":1}', expect: { x: 1 } },
     { name: 'text forces a string', format: 'text', type: 'application/json', body: '{"x":1}', expect: '{"x":1}' },
     { name: 'buffer forces a Buffer', format: 'buffer', type: 'application/json', body: '{"x":1}', expect: Buffer.from('{"x":1}') },
-    { name: 'csv gives rows with numeric cells as numbers', format: 'csv', type: 'text/csv', body: '0.5,abc\n1,2\n', expect: [[0.5, 'abc'], [1, 2]] },
+    {
+      name: 'csv gives rows with numeric cells as numbers',
+      format: 'csv',
+      type: 'text/csv',
+      body: '0.5,abc\n1,2\n',
+      expect: [
+        [0.5, 'abc'],
+        [1, 2],
+      ],
+    },
   ];
   for (const c of responseFormats) {
     it(`response format ${c.name}`, async function () {

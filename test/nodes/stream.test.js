@@ -18,7 +18,15 @@ const MIXED = 'Grüße, café ☕\r\n日本語のテキスト 🚀🙂\nplain as
 function flow(emu, opts = {}) {
   return [
     { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-    { id: 's', type: 'sagemaker-stream', config: 'c1', endpointName: 'text-generator', endpointNameType: 'str', wires: [['parts'], ['done']], ...opts },
+    {
+      id: 's',
+      type: 'sagemaker-stream',
+      config: 'c1',
+      endpointName: 'text-generator',
+      endpointNameType: 'str',
+      wires: [['parts'], ['done']],
+      ...opts,
+    },
     { id: 'parts', type: 'helper' },
     { id: 'done', type: 'helper' },
     { id: 'catcher', type: 'catch', scope: ['s'], uncaught: false, wires: [['caught']] },
@@ -269,7 +277,10 @@ describe('sagemaker-stream node', function () {
       const r = await run({ payload: { inputs: 'x' }, headers: { 'x-amzn-sagemaker-custom-attributes': 'tokens=3' } });
       assert.equal(r.parts.length, 3);
       assert.equal(r.completion.sagemaker.contentType, 'text/event-stream');
-      const req = emu.received().filter((q) => q.operation === 'InvokeEndpointWithResponseStream').pop();
+      const req = emu
+        .received()
+        .filter((q) => q.operation === 'InvokeEndpointWithResponseStream')
+        .pop();
       assert.equal(req.headers['x-amzn-sagemaker-accept'], 'text/event-stream');
       assert.equal(req.headers['content-type'], 'application/json');
     });

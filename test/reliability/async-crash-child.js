@@ -18,7 +18,15 @@ async function main() {
   const link = path.join(userDir, 'node_modules', 'node-red-contrib-sagemaker-runtime');
   if (!fs.existsSync(link)) {
     fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'rel-async-crash', version: '0.0.0', private: true, dependencies: { 'node-red-contrib-sagemaker-runtime': `file:${root}` } }));
+    fs.writeFileSync(
+      path.join(userDir, 'package.json'),
+      JSON.stringify({
+        name: 'rel-async-crash',
+        version: '0.0.0',
+        private: true,
+        dependencies: { 'node-red-contrib-sagemaker-runtime': `file:${root}` },
+      }),
+    );
     fs.symlinkSync(root, link, 'dir');
   }
   red = await startNodeRed({

@@ -40,15 +40,35 @@ function flows(emu) {
   const placed = (nodes) => nodes.map((n, i) => (n.z ? { x: 100 + 150 * i, y: 100, ...n } : n));
   return placed([
     { id: 'tab1', type: 'tab', label: 'crash test' },
-    { id: 'cfg', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'chain', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
+    {
+      id: 'cfg',
+      type: 'sagemaker-config',
+      region: 'us-east-1',
+      credentialType: 'chain',
+      endpoint: emu.url,
+      s3Endpoint: emu.s3Url,
+      s3ForcePathStyle: true,
+    },
     { id: 'in', type: 'http in', z: 'tab1', url: '/job', method: 'post', wires: [['prep']] },
     {
-      id: 'prep', type: 'function', z: 'tab1', outputs: 1, wires: [['an']],
+      id: 'prep',
+      type: 'function',
+      z: 'tab1',
+      outputs: 1,
+      wires: [['an']],
       func: "msg.job = msg.payload.job; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
     },
     {
-      id: 'an', type: 'sagemaker-invoke-async', z: 'tab1', config: 'cfg', endpointName: 'echo', endpointNameType: 'str',
-      pollInterval: '0.1', maxPollInterval: '0.2', maxWait: '120', wires: [['rec-acc'], ['rec-res']],
+      id: 'an',
+      type: 'sagemaker-invoke-async',
+      z: 'tab1',
+      config: 'cfg',
+      endpointName: 'echo',
+      endpointNameType: 'str',
+      pollInterval: '0.1',
+      maxPollInterval: '0.2',
+      maxWait: '120',
+      wires: [['rec-acc'], ['rec-res']],
     },
     recorder('rec-acc', 'accepted', ['resp']),
     { id: 'resp', type: 'http response', z: 'tab1', statusCode: '200', wires: [] },
@@ -81,12 +101,26 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const records = () => fs.readFileSync(outcomesFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const records = () =>
+    fs
+      .readFileSync(outcomesFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
 
   /** Starts Node-RED; resolves with { url, exited } once its flows run. */
   function start(run, killAt = '') {
     child = fork(CHILD, [], {
-      env: { ...process.env, USER_DIR: userDir, OUTCOMES: outcomesFile, RUN: run, KILL_AT: killAt, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+      env: {
+        ...process.env,
+        USER_DIR: userDir,
+        OUTCOMES: outcomesFile,
+        RUN: run,
+        KILL_AT: killAt,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const c = child;
@@ -104,7 +138,11 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
   /** POSTs one job; resolves with the accepted payload, or undefined when Node-RED died first. */
   async function post(url, job, delay) {
     try {
-      const r = await fetch(`${url}job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job, delay }) });
+      const r = await fetch(`${url}job`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job, delay }),
+      });
       return r.ok ? await r.json() : undefined;
     } catch {
       return undefined;
@@ -141,7 +179,10 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
     // 1. kill -9 right after acceptance: 6 jobs accepted (output 1 answered the POST), none finished.
     let nr = await start('1-after-accept');
     const first = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => post(nr.url, `a${i}`, 1500 + i * 100)));
-    assert.ok(first.every((a) => a && a.inferenceId), 'all 6 accepted');
+    assert.ok(
+      first.every((a) => a && a.inferenceId),
+      'all 6 accepted',
+    );
     child.kill('SIGKILL');
     assert.equal((await nr.exited).signal, 'SIGKILL');
     assert.equal(records().filter(ended).length, 0);
@@ -164,9 +205,22 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
 
     // 4. Restart without a kill until every accepted job has an outcome, then a clean stop.
     nr = await start('4-drain');
-    const acceptedIds = () => new Set(records().filter((r) => r.kind === 'accepted').map((r) => r.inferenceId));
-    const endedIds = () => new Set(records().filter(ended).map((r) => r.inferenceId));
-    await waitFor(() => [...acceptedIds()].every((id) => endedIds().has(id)) && pendingInJournal() === 0, 'an outcome for every accepted job and an empty journal');
+    const acceptedIds = () =>
+      new Set(
+        records()
+          .filter((r) => r.kind === 'accepted')
+          .map((r) => r.inferenceId),
+      );
+    const endedIds = () =>
+      new Set(
+        records()
+          .filter(ended)
+          .map((r) => r.inferenceId),
+      );
+    await waitFor(
+      () => [...acceptedIds()].every((id) => endedIds().has(id)) && pendingInJournal() === 0,
+      'an outcome for every accepted job and an empty journal',
+    );
     child.kill('SIGTERM');
     assert.equal((await nr.exited).code, 0);
 
@@ -182,7 +236,10 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
     child.kill('SIGTERM');
     await nr.exited;
     const afterClean = records().slice(before);
-    assert.deepEqual(afterClean.map((r) => `${r.kind}:${r.job}`), ['accepted:sentinel', 'result:sentinel']);
+    assert.deepEqual(
+      afterClean.map((r) => `${r.kind}:${r.job}`),
+      ['accepted:sentinel', 'result:sentinel'],
+    );
     assert.equal(afterClean[1].inferenceId, s.inferenceId);
 
     // The count, per inferenceId.
@@ -200,7 +257,11 @@ describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (
     );
     // Run 1 accepts all 6; runs 2 and 3 at least the 3 and 4 jobs whose results trigger the kill.
     assert.ok(accepted.length >= 13, `${accepted.length} accepted`);
-    assert.deepEqual(lost.map((a) => a.job), [], 'jobs lost');
+    assert.deepEqual(
+      lost.map((a) => a.job),
+      [],
+      'jobs lost',
+    );
     assert.deepEqual(unflaggedRepeats, [], 'a repeat without redelivered');
     assert.equal(all.filter((r) => r.kind === 'error').length, 0);
     // Each outcome carries its own job's message (a job journaled just before a kill may have no

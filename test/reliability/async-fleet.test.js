@@ -39,15 +39,37 @@ function flows(emu, { queueUrl, prefix, sharedQueueUrl }) {
   const placed = (nodes) => nodes.map((n, i) => (n.z ? { x: 100 + 150 * i, y: 100, ...n } : n));
   return placed([
     { id: 'tab1', type: 'tab', label: 'fleet' },
-    { id: 'cfg', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'chain', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, sqsEndpoint: emu.sqsUrl },
+    {
+      id: 'cfg',
+      type: 'sagemaker-config',
+      region: 'us-east-1',
+      credentialType: 'chain',
+      endpoint: emu.url,
+      s3Endpoint: emu.s3Url,
+      s3ForcePathStyle: true,
+      sqsEndpoint: emu.sqsUrl,
+    },
     { id: 'in', type: 'http in', z: 'tab1', url: '/job', method: 'post', wires: [['prep']] },
     {
-      id: 'prep', type: 'function', z: 'tab1', outputs: 1, wires: [['an']],
+      id: 'prep',
+      type: 'function',
+      z: 'tab1',
+      outputs: 1,
+      wires: [['an']],
       func: "msg.job = msg.payload.job; msg.endpoint = msg.payload.endpoint; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
     },
     {
-      id: 'an', type: 'sagemaker-invoke-async', z: 'tab1', config: 'cfg', endpointName: 'endpoint', endpointNameType: 'msg',
-      resultSource: 'sqs', queueUrl, inferenceIdPrefix: prefix, maxWait: '120', wires: [['rec-acc'], ['rec-res']],
+      id: 'an',
+      type: 'sagemaker-invoke-async',
+      z: 'tab1',
+      config: 'cfg',
+      endpointName: 'endpoint',
+      endpointNameType: 'msg',
+      resultSource: 'sqs',
+      queueUrl,
+      inferenceIdPrefix: prefix,
+      maxWait: '120',
+      wires: [['rec-acc'], ['rec-res']],
     },
     recorder('rec-acc', 'accepted', ['resp']),
     { id: 'resp', type: 'http response', z: 'tab1', statusCode: '200', wires: [] },
@@ -96,22 +118,45 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl;
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
     const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 });
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility), RedrivePolicy } }))).QueueUrl;
+    const url = (
+      await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility), RedrivePolicy } }))
+    ).QueueUrl;
     deadLetters.set(url, dlq);
     const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const attributes = { FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }), FilterPolicyScope: 'MessageBody', RawMessageDelivery: 'true' };
+    const attributes = {
+      FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }),
+      FilterPolicyScope: 'MessageBody',
+      RawMessageDelivery: 'true',
+    };
     for (const t of topics) await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: attributes }));
     return url;
   }
   const inQueue = async (url) => {
-    const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes;
+    const a = (
+      await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      )
+    ).Attributes;
     return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
   };
 
   /** Starts one Node-RED process; resolves with { url, exited, child }. */
   function start(inst, run) {
     const child = fork(CHILD, [], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', USER_DIR: inst.userDir, OUTCOMES: inst.outcomes, RUN: run, KILL_AT: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        USER_DIR: inst.userDir,
+        OUTCOMES: inst.outcomes,
+        RUN: run,
+        KILL_AT: '',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.add(child);
@@ -124,7 +169,12 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       exited.then(({ code, signal }) => reject(new Error(`Node-RED ${inst.name} exited before it was ready (${code ?? signal})`)));
     });
   }
-  const records = (inst) => fs.readFileSync(inst.outcomes, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const records = (inst) =>
+    fs
+      .readFileSync(inst.outcomes, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   async function waitFor(cond, what, ms = 60000) {
     const end = Date.now() + ms;
     while (!(await cond())) {
@@ -150,9 +200,18 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
     for (const name of ['A', 'B', 'C']) {
       const userDir = path.join(dir, name);
       fs.mkdirSync(userDir);
-      const inst = { name, prefix: `gw${name}-`, userDir, outcomes: path.join(dir, `${name}.jsonl`), queueUrl: await queue(`fleet-${name}`, `gw${name}-`, [ok, bad], 2) };
+      const inst = {
+        name,
+        prefix: `gw${name}-`,
+        userDir,
+        outcomes: path.join(dir, `${name}.jsonl`),
+        queueUrl: await queue(`fleet-${name}`, `gw${name}-`, [ok, bad], 2),
+      };
       fs.writeFileSync(inst.outcomes, '');
-      fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows(emu, { queueUrl: inst.queueUrl, prefix: inst.prefix, sharedQueueUrl: name === 'A' ? undefined : shared })));
+      fs.writeFileSync(
+        path.join(userDir, 'flows.json'),
+        JSON.stringify(flows(emu, { queueUrl: inst.queueUrl, prefix: inst.prefix, sharedQueueUrl: name === 'A' ? undefined : shared })),
+      );
       instances.push(inst);
     }
     const [A, B, C] = instances;
@@ -164,7 +223,11 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
 
     // Submit: 150 jobs per instance over HTTP (10 at a time each), 150 shared jobs through the SDK.
     const post = async (inst, i) => {
-      const r = await fetch(`${inst.nr.url}job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job: `${inst.name}-${i}`, endpoint: endpointOf(i), delay: delayOf(i) }) });
+      const r = await fetch(`${inst.nr.url}job`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job: `${inst.name}-${i}`, endpoint: endpointOf(i), delay: delayOf(i) }),
+      });
       assert.equal(r.status, 200);
       return r.json();
     };
@@ -175,7 +238,15 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       for (let i = 0; i < SHARED; i += 10) {
         await Promise.all(
           Array.from({ length: 10 }, (_, k) =>
-            rt.send(new InvokeEndpointAsyncCommand({ EndpointName: endpointOf(i + k), InferenceId: `shared-${i + k}`, Body: Buffer.from(JSON.stringify({ job: `S-${i + k}` })), ContentType: 'application/json', CustomAttributes: `delay=${delayOf(i + k)}` })),
+            rt.send(
+              new InvokeEndpointAsyncCommand({
+                EndpointName: endpointOf(i + k),
+                InferenceId: `shared-${i + k}`,
+                Body: Buffer.from(JSON.stringify({ job: `S-${i + k}` })),
+                ContentType: 'application/json',
+                CustomAttributes: `delay=${delayOf(i + k)}`,
+              }),
+            ),
           ),
         );
       }
@@ -184,10 +255,14 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
 
     // Kill -9 A while its results arrive, then start it again on the same user directory.
     const ended = (r) => r.kind === 'result' || r.kind === 'error';
-    await waitFor(() => records(A).filter(ended).length >= 20, 'A\'s first results');
+    await waitFor(() => records(A).filter(ended).length >= 20, "A's first results");
     A.nr.child.kill('SIGKILL');
     assert.equal((await A.nr.exited).signal, 'SIGKILL');
-    const atKill = new Set(records(A).filter(ended).map((r) => r.inferenceId)).size;
+    const atKill = new Set(
+      records(A)
+        .filter(ended)
+        .map((r) => r.inferenceId),
+    ).size;
     assert.ok(atKill < PER_INSTANCE, `A had delivered ${atKill} of ${PER_INSTANCE} when killed`);
     A.nr = await start(A, '2');
 
@@ -197,22 +272,37 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       const done = new Set(rs.filter(ended).map((r) => r.inferenceId));
       return rs.filter((r) => r.kind === 'accepted').every((r) => done.has(r.inferenceId));
     };
-    const sharedSeen = () => new Set([...records(B), ...records(C)].filter((r) => r.kind === 'shared' || r.kind === 'shared-error').map((r) => r.inferenceId)).size;
+    const sharedSeen = () =>
+      new Set([...records(B), ...records(C)].filter((r) => r.kind === 'shared' || r.kind === 'shared-error').map((r) => r.inferenceId))
+        .size;
     await waitFor(() => instances.every(allEnded) && sharedSeen() === SHARED, 'every outcome');
-    await waitFor(async () => (await Promise.all([shared, ...instances.map((i) => i.queueUrl)].map(inQueue))).every((n) => n === 0), 'empty queues');
+    await waitFor(
+      async () => (await Promise.all([shared, ...instances.map((i) => i.queueUrl)].map(inQueue))).every((n) => n === 0),
+      'empty queues',
+    );
     // What went to a dead-letter queue: only notifications of the killed instance A whose
     // outcome A had already sent (the kill came between its journal and its delete).
     const deadLettered = new Map();
     for (const url of [shared, ...instances.map((i) => i.queueUrl)]) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetters.get(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      deadLettered.set(url, (got.Messages ?? []).map((m) => JSON.parse(m.Body).inferenceId));
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: deadLetters.get(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      deadLettered.set(
+        url,
+        (got.Messages ?? []).map((m) => JSON.parse(m.Body).inferenceId),
+      );
     }
     for (const [url, ids] of deadLettered) {
       if (url === A.queueUrl) continue;
       assert.deepEqual(ids, [], 'dead letters from a queue whose consumers were never killed');
     }
-    const deliveredByA = new Set(records(A).filter(ended).map((r) => r.inferenceId));
-    for (const id of deadLettered.get(A.queueUrl)) assert.ok(deliveredByA.has(id), `${id} went to the dead-letter queue without an outcome`);
+    const deliveredByA = new Set(
+      records(A)
+        .filter(ended)
+        .map((r) => r.inferenceId),
+    );
+    for (const id of deadLettered.get(A.queueUrl))
+      assert.ok(deliveredByA.has(id), `${id} went to the dead-letter queue without an outcome`);
     for (const inst of instances) {
       inst.nr.child.kill('SIGTERM');
       assert.equal((await inst.nr.exited).code, 0);
@@ -227,7 +317,11 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
       const outcomes = rs.filter(ended);
       const byId = new Map();
       for (const r of outcomes) byId.set(r.inferenceId, [...(byId.get(r.inferenceId) ?? []), r]);
-      assert.deepEqual([...byId.keys()].sort(), accepted.map((r) => r.inferenceId).sort(), `${inst.name}: one outcome per accepted job, no other`);
+      assert.deepEqual(
+        [...byId.keys()].sort(),
+        accepted.map((r) => r.inferenceId).sort(),
+        `${inst.name}: one outcome per accepted job, no other`,
+      );
       for (const [id, list] of byId) {
         assert.ok(id.startsWith(inst.prefix), `${inst.name} got ${id}`);
         const a = accepted.find((r) => r.inferenceId === id);
@@ -240,7 +334,10 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
         // Only a kill can repeat an outcome, and a repeat is flagged.
         if (list.length > 1) {
           assert.equal(inst, A, `${inst.name} delivered ${id} ${list.length} times`);
-          assert.ok(list.slice(1).every((r) => r.redelivered), `an unflagged repeat of ${id}`);
+          assert.ok(
+            list.slice(1).every((r) => r.redelivered),
+            `an unflagged repeat of ${id}`,
+          );
           repeatsA += list.length - 1;
         }
       }

@@ -24,8 +24,26 @@ const { helper, startEmulator, asyncNode, onTab, NODES, KEYS, sleep, until } = r
 
   const flow = (name) =>
     onTab([
-      { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
-      { id: 'asy', name, type: 'sagemaker-invoke-async', config: 'c1', endpointName: 'slow-async', endpointNameType: 'str', pollInterval: '0.2', maxPollInterval: '0.5', wires: [['accepted'], ['result']] },
+      {
+        id: 'c1',
+        type: 'sagemaker-config',
+        region: 'us-east-1',
+        credentialType: 'keys',
+        endpoint: emu.url,
+        s3Endpoint: emu.s3Url,
+        s3ForcePathStyle: true,
+      },
+      {
+        id: 'asy',
+        name,
+        type: 'sagemaker-invoke-async',
+        config: 'c1',
+        endpointName: 'slow-async',
+        endpointNameType: 'str',
+        pollInterval: '0.2',
+        maxPollInterval: '0.5',
+        wires: [['accepted'], ['result']],
+      },
       { id: 'accepted', type: 'helper' },
       { id: 'result', type: 'helper' },
     ]);
@@ -41,7 +59,9 @@ const { helper, startEmulator, asyncNode, onTab, NODES, KEYS, sleep, until } = r
     await helper.setFlows(flow('after'), 'nodes', { c1: KEYS });
     await until(() => results.length >= 1, 'the result after the redeploy', 10000).catch(() => {});
     await sleep(300);
-    console.log(`      async job across a redeploy: accepted ${accepted.length}, results ${results.length}, S3 calls ${JSON.stringify(emu.stats().s3)}`);
+    console.log(
+      `      async job across a redeploy: accepted ${accepted.length}, results ${results.length}, S3 calls ${JSON.stringify(emu.stats().s3)}`,
+    );
     assert.equal(results.length, 1, 'the pending job was dropped by the redeploy');
     assert.equal(results[0].rid, 'job-1');
     assert.deepEqual(results[0].payload, { reading: 42 });

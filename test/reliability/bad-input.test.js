@@ -25,32 +25,73 @@ const UNUSABLE = 'The sagemaker-config node cannot be used: ';
 // message; perMessage: the node itself must still work for a good message afterwards.
 const CASES = [
   // --- msg.payload ----------------------------------------------------------------------------
-  { kind: 'invoke', name: 'undefined payload', msg: () => ({}), expect: 'msg.payload is undefined: set it to the request body (object, array, string, number or Buffer)' },
-  { kind: 'invoke', name: 'null payload', msg: () => ({ payload: null }), expect: 'msg.payload is null: set it to the request body (object, array, string, number or Buffer)' },
-  { kind: 'invoke', name: 'empty string payload', msg: () => ({ payload: '' }), expect: 'msg.payload is empty: the request body must have at least one byte' },
-  { kind: 'invoke', name: 'empty Buffer payload', msg: () => ({ payload: Buffer.alloc(0) }), expect: 'msg.payload is empty: the request body must have at least one byte' },
+  {
+    kind: 'invoke',
+    name: 'undefined payload',
+    msg: () => ({}),
+    expect: 'msg.payload is undefined: set it to the request body (object, array, string, number or Buffer)',
+  },
+  {
+    kind: 'invoke',
+    name: 'null payload',
+    msg: () => ({ payload: null }),
+    expect: 'msg.payload is null: set it to the request body (object, array, string, number or Buffer)',
+  },
+  {
+    kind: 'invoke',
+    name: 'empty string payload',
+    msg: () => ({ payload: '' }),
+    expect: 'msg.payload is empty: the request body must have at least one byte',
+  },
+  {
+    kind: 'invoke',
+    name: 'empty Buffer payload',
+    msg: () => ({ payload: Buffer.alloc(0) }),
+    expect: 'msg.payload is empty: the request body must have at least one byte',
+  },
   {
     kind: 'invoke',
     name: 'payload of 6 MB + 1 byte',
     msg: () => ({ payload: BIG }),
-    expect: 'msg.payload is 6291457 bytes encoded, over the 6291456-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs',
+    expect:
+      'msg.payload is 6291457 bytes encoded, over the 6291456-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs',
   },
   { kind: 'invoke', name: 'circular payload', msg: () => ({ payload: circular() }), expect: 'msg.payload contains a circular reference' },
-  { kind: 'invoke', name: 'BigInt payload', msg: () => ({ payload: 10n }), expect: 'msg.payload is a BigInt, which cannot be encoded (convert it to a number or string)' },
+  {
+    kind: 'invoke',
+    name: 'BigInt payload',
+    msg: () => ({ payload: 10n }),
+    expect: 'msg.payload is a BigInt, which cannot be encoded (convert it to a number or string)',
+  },
   {
     kind: 'invoke',
     name: 'BigInt inside an object',
     msg: () => ({ payload: { reading: 10n } }),
     expect: 'msg.payload contains a BigInt, which JSON cannot represent (convert it to a number or string)',
   },
-  { kind: 'invoke', name: 'function payload', msg: () => ({ payload: () => 1 }), expect: 'msg.payload is a function, which cannot be sent as a request body' },
-  { kind: 'invoke', name: 'Symbol payload', msg: () => ({ payload: Symbol('x') }), expect: 'msg.payload is a symbol, which cannot be sent as a request body' },
+  {
+    kind: 'invoke',
+    name: 'function payload',
+    msg: () => ({ payload: () => 1 }),
+    expect: 'msg.payload is a function, which cannot be sent as a request body',
+  },
+  {
+    kind: 'invoke',
+    name: 'Symbol payload',
+    msg: () => ({ payload: Symbol('x') }),
+    expect: 'msg.payload is a symbol, which cannot be sent as a request body',
+  },
   { kind: 'invoke', name: 'NaN payload', msg: () => ({ payload: NaN }), expect: 'msg.payload is NaN, which JSON cannot represent' },
   {
     kind: 'invoke',
     name: 'csv with a nested object',
     props: { requestFormat: 'csv' },
-    msg: () => ({ payload: [[1, 2], [3, { a: 1 }]] }),
+    msg: () => ({
+      payload: [
+        [1, 2],
+        [3, { a: 1 }],
+      ],
+    }),
     expect: 'msg.payload: CSV row 2 column 2 is an object; cells must be numbers, strings or booleans',
     good: { payload: [1, 2] },
   },
@@ -110,8 +151,22 @@ const CASES = [
       'SessionId (msg.headers["X-Amzn-SageMaker-Session-Id"]) must be NEW_SESSION or a session id (letters, digits and hyphens; without "; Expires=…"), got "bad session!"',
   },
   // --- endpoint name from TypedInputs -------------------------------------------------------------
-  { kind: 'invoke', name: 'endpoint name from msg resolving to a number', props: { endpointName: 'topic', endpointNameType: 'msg' }, msg: () => ({ payload: 'x', topic: 42 }), expect: 'Endpoint name must be a string, got number', good: { topic: 'echo' } },
-  { kind: 'invoke', name: 'endpoint name from msg resolving to undefined', props: { endpointName: 'topic', endpointNameType: 'msg' }, msg: () => ({ payload: 'x' }), expect: 'Endpoint name must be a string, got undefined', good: { topic: 'echo' } },
+  {
+    kind: 'invoke',
+    name: 'endpoint name from msg resolving to a number',
+    props: { endpointName: 'topic', endpointNameType: 'msg' },
+    msg: () => ({ payload: 'x', topic: 42 }),
+    expect: 'Endpoint name must be a string, got number',
+    good: { topic: 'echo' },
+  },
+  {
+    kind: 'invoke',
+    name: 'endpoint name from msg resolving to undefined',
+    props: { endpointName: 'topic', endpointNameType: 'msg' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Endpoint name must be a string, got undefined',
+    good: { topic: 'echo' },
+  },
   {
     kind: 'invoke',
     name: 'endpoint name from flow context resolving to an object',
@@ -153,24 +208,85 @@ const CASES = [
     expect: `Endpoint name "echo/../x" is not valid: ${NAME_RULE}`,
     good: { topic: 'echo' },
   },
-  { kind: 'invoke', name: 'endpoint name of 64 characters', props: { endpointName: 'a'.repeat(64) }, msg: () => ({ payload: 'x' }), expect: 'Endpoint name must be at most 63 characters, got 64', perMessage: false },
-  { kind: 'invoke', name: 'endpoint name with an underscore', props: { endpointName: 'bad_name' }, msg: () => ({ payload: 'x' }), expect: `Endpoint name "bad_name" is not valid: ${NAME_RULE}`, perMessage: false },
-  { kind: 'invoke', name: 'empty endpoint name', props: { endpointName: '' }, msg: () => ({ payload: 'x' }), expect: 'Endpoint name is empty: set it in the node or pass it in the message', perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'endpoint name of 64 characters',
+    props: { endpointName: 'a'.repeat(64) },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Endpoint name must be at most 63 characters, got 64',
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'endpoint name with an underscore',
+    props: { endpointName: 'bad_name' },
+    msg: () => ({ payload: 'x' }),
+    expect: `Endpoint name "bad_name" is not valid: ${NAME_RULE}`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'empty endpoint name',
+    props: { endpointName: '' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Endpoint name is empty: set it in the node or pass it in the message',
+    perMessage: false,
+  },
   // --- node settings out of range ---------------------------------------------------------------
-  { kind: 'invoke', name: 'concurrency 0', props: { concurrency: '0' }, msg: () => ({ payload: 'x' }), expect: 'Concurrency must be a whole number from 1 to 1000, got "0"', perMessage: false },
-  { kind: 'invoke', name: 'response format xml', props: { responseFormat: 'xml' }, msg: () => ({ payload: 'x' }), expect: 'Response format must be one of auto, json, text, buffer, csv, got "xml"', perMessage: false },
-  { kind: 'invoke', name: 'request format yaml', props: { requestFormat: 'yaml' }, msg: () => ({ payload: 'x' }), expect: 'Request format must be one of auto, json, jsonlines, csv, text, binary, got "yaml"', perMessage: false },
-  { kind: 'invoke', name: 'CustomAttributes setting with non-ASCII', props: { customAttributes: 'grüße' }, msg: () => ({ payload: 'x' }), expect: `CustomAttributes ${VISIBLE}`, perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'concurrency 0',
+    props: { concurrency: '0' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Concurrency must be a whole number from 1 to 1000, got "0"',
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'response format xml',
+    props: { responseFormat: 'xml' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Response format must be one of auto, json, text, buffer, csv, got "xml"',
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'request format yaml',
+    props: { requestFormat: 'yaml' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Request format must be one of auto, json, jsonlines, csv, text, binary, got "yaml"',
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'CustomAttributes setting with non-ASCII',
+    props: { customAttributes: 'grüße' },
+    msg: () => ({ payload: 'x' }),
+    expect: `CustomAttributes ${VISIBLE}`,
+    perMessage: false,
+  },
 
   // --- sagemaker-stream ---------------------------------------------------------------------------
-  { kind: 'stream', name: 'payload of 6 MB + 1 byte', msg: () => ({ payload: BIG }), expect: 'msg.payload is 6291457 bytes encoded, over the 6291456-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs' },
+  {
+    kind: 'stream',
+    name: 'payload of 6 MB + 1 byte',
+    msg: () => ({ payload: BIG }),
+    expect:
+      'msg.payload is 6291457 bytes encoded, over the 6291456-byte (6 MB) limit of real-time inference; use sagemaker-invoke-async for larger inputs',
+  },
   { kind: 'stream', name: 'circular payload', msg: () => ({ payload: circular() }), expect: 'msg.payload contains a circular reference' },
-  { kind: 'stream', name: 'empty payload', msg: () => ({ payload: '' }), expect: 'msg.payload is empty: the request body must have at least one byte' },
+  {
+    kind: 'stream',
+    name: 'empty payload',
+    msg: () => ({ payload: '' }),
+    expect: 'msg.payload is empty: the request body must have at least one byte',
+  },
   {
     kind: 'stream',
     name: 'Session-Id NEW_SESSION (streams cannot open sessions)',
     msg: () => ({ payload: 'x', headers: { 'X-Amzn-SageMaker-Session-Id': 'NEW_SESSION' } }),
-    expect: 'SessionId (msg.headers["X-Amzn-SageMaker-Session-Id"]) cannot be NEW_SESSION for a streaming call (open the session with sagemaker-invoke)',
+    expect:
+      'SessionId (msg.headers["X-Amzn-SageMaker-Session-Id"]) cannot be NEW_SESSION for a streaming call (open the session with sagemaker-invoke)',
   },
   {
     kind: 'stream',
@@ -178,18 +294,77 @@ const CASES = [
     msg: () => ({ payload: 'x', headers: { 'X-Amzn-SageMaker-Accept': 'application/json\r\nHost: evil' } }),
     expect: `Accept (msg.headers["Accept"]) ${VISIBLE}`,
   },
-  { kind: 'stream', name: 'endpoint name from msg resolving to an object', props: { endpointName: 'topic', endpointNameType: 'msg' }, msg: () => ({ payload: 'x', topic: { a: 1 } }), expect: 'Endpoint name must be a string, got an object', good: { topic: 'text-generator' } },
-  { kind: 'stream', name: 'idle timeout 0', props: { idleTimeout: '0' }, msg: () => ({ payload: 'x' }), expect: 'Idle timeout must be a number of seconds ≥ 0.1, got "0"', perMessage: false },
-  { kind: 'stream', name: 'split mode word', props: { split: 'word' }, msg: () => ({ payload: 'x' }), expect: 'Split must be part or line, got "word"', perMessage: false },
-  { kind: 'stream', name: 'decode mode xml', props: { decode: 'xml' }, msg: () => ({ payload: 'x' }), expect: 'Decode must be string, buffer or json, got "xml"', perMessage: false },
+  {
+    kind: 'stream',
+    name: 'endpoint name from msg resolving to an object',
+    props: { endpointName: 'topic', endpointNameType: 'msg' },
+    msg: () => ({ payload: 'x', topic: { a: 1 } }),
+    expect: 'Endpoint name must be a string, got an object',
+    good: { topic: 'text-generator' },
+  },
+  {
+    kind: 'stream',
+    name: 'idle timeout 0',
+    props: { idleTimeout: '0' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Idle timeout must be a number of seconds ≥ 0.1, got "0"',
+    perMessage: false,
+  },
+  {
+    kind: 'stream',
+    name: 'split mode word',
+    props: { split: 'word' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Split must be part or line, got "word"',
+    perMessage: false,
+  },
+  {
+    kind: 'stream',
+    name: 'decode mode xml',
+    props: { decode: 'xml' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'Decode must be string, buffer or json, got "xml"',
+    perMessage: false,
+  },
 
   // --- sagemaker-invoke-async -----------------------------------------------------------------------
-  { kind: 'async', name: 's3:// URI with a .. segment', msg: () => ({ payload: 'x', inputLocation: 's3://input-bucket/../x' }), expect: 'msg.inputLocation must not contain "." or ".." path segments' },
-  { kind: 'async', name: 's3:// URI with a one-letter bucket and traversal', msg: () => ({ payload: 'x', inputLocation: 's3://b/../x' }), expect: 'msg.inputLocation names an invalid bucket "b" (the name must be 3–63 characters)' },
-  { kind: 'async', name: 'http:// input location', msg: () => ({ payload: 'x', inputLocation: 'http://example.com/k' }), expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "http://example.com/k"' },
-  { kind: 'async', name: 's3:/ input location (one slash)', msg: () => ({ payload: 'x', inputLocation: 's3:/b/k' }), expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "s3:/b/k"' },
-  { kind: 'async', name: 's3:// URI with an upper-case bucket', msg: () => ({ payload: 'x', inputLocation: 's3://B_AD/k' }), expect: 'msg.inputLocation names an invalid bucket "B_AD" (the name may contain only lower-case letters, digits, "." and "-", and must start and end with a letter or digit)' },
-  { kind: 'async', name: 'input location that is a number', msg: () => ({ payload: 'x', inputLocation: 42 }), expect: 'msg.inputLocation must be an s3:// URI string, got number' },
+  {
+    kind: 'async',
+    name: 's3:// URI with a .. segment',
+    msg: () => ({ payload: 'x', inputLocation: 's3://input-bucket/../x' }),
+    expect: 'msg.inputLocation must not contain "." or ".." path segments',
+  },
+  {
+    kind: 'async',
+    name: 's3:// URI with a one-letter bucket and traversal',
+    msg: () => ({ payload: 'x', inputLocation: 's3://b/../x' }),
+    expect: 'msg.inputLocation names an invalid bucket "b" (the name must be 3–63 characters)',
+  },
+  {
+    kind: 'async',
+    name: 'http:// input location',
+    msg: () => ({ payload: 'x', inputLocation: 'http://example.com/k' }),
+    expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "http://example.com/k"',
+  },
+  {
+    kind: 'async',
+    name: 's3:/ input location (one slash)',
+    msg: () => ({ payload: 'x', inputLocation: 's3:/b/k' }),
+    expect: 'msg.inputLocation must be an S3 URI like s3://bucket/key, got "s3:/b/k"',
+  },
+  {
+    kind: 'async',
+    name: 's3:// URI with an upper-case bucket',
+    msg: () => ({ payload: 'x', inputLocation: 's3://B_AD/k' }),
+    expect:
+      'msg.inputLocation names an invalid bucket "B_AD" (the name may contain only lower-case letters, digits, "." and "-", and must start and end with a letter or digit)',
+  },
+  {
+    kind: 'async',
+    name: 'input location that is a number',
+    msg: () => ({ payload: 'x', inputLocation: 42 }),
+    expect: 'msg.inputLocation must be an s3:// URI string, got number',
+  },
   {
     kind: 'async',
     name: 'InputLocation header with a . segment',
@@ -200,19 +375,22 @@ const CASES = [
     kind: 'async',
     name: 'RequestTTLSeconds header 21601',
     msg: () => ({ payload: 'x', headers: { 'X-Amzn-SageMaker-RequestTTLSeconds': '21601' } }),
-    expect: 'RequestTTLSeconds (msg.headers["X-Amzn-SageMaker-RequestTTLSeconds"]) must be a whole number of seconds from 60 to 21600, got "21601"',
+    expect:
+      'RequestTTLSeconds (msg.headers["X-Amzn-SageMaker-RequestTTLSeconds"]) must be a whole number of seconds from 60 to 21600, got "21601"',
   },
   {
     kind: 'async',
     name: 'InvocationTimeoutSeconds header 0',
     msg: () => ({ payload: 'x', headers: { 'X-Amzn-SageMaker-InvocationTimeoutSeconds': '0' } }),
-    expect: 'InvocationTimeoutSeconds (msg.headers["X-Amzn-SageMaker-InvocationTimeoutSeconds"]) must be a whole number of seconds from 1 to 3600, got "0"',
+    expect:
+      'InvocationTimeoutSeconds (msg.headers["X-Amzn-SageMaker-InvocationTimeoutSeconds"]) must be a whole number of seconds from 1 to 3600, got "0"',
   },
   {
     kind: 'async',
     name: 'Filename header with two dots',
     msg: () => ({ payload: 'x', headers: { 'X-Amzn-SageMaker-Filename': 'a.b.c' } }),
-    expect: 'Filename (msg.headers["X-Amzn-SageMaker-Filename"]) must start with a letter or digit and be letters, digits, - _ and at most one dot, got "a.b.c"',
+    expect:
+      'Filename (msg.headers["X-Amzn-SageMaker-Filename"]) must start with a letter or digit and be letters, digits, - _ and at most one dot, got "a.b.c"',
   },
   {
     kind: 'async',
@@ -227,14 +405,54 @@ const CASES = [
     expect:
       'msg.payload is 128001 bytes encoded, over the 128,000-byte limit for an inline async request: set "Input bucket" in the node so the payload is uploaded to S3, or pass an s3:// URI of the input in msg.inputLocation',
   },
-  { kind: 'async', name: 'empty payload', msg: () => ({ payload: Buffer.alloc(0) }), expect: 'msg.payload is empty: the request body must have at least one byte' },
-  { kind: 'async', name: 'RequestTTLSeconds setting 59', props: { requestTTLSeconds: '59' }, msg: () => ({ payload: 'x' }), expect: 'RequestTTLSeconds must be a whole number of seconds from 60 to 21600, got "59"', perMessage: false },
-  { kind: 'async', name: 'InvocationTimeoutSeconds setting 3601', props: { invocationTimeoutSeconds: '3601' }, msg: () => ({ payload: 'x' }), expect: 'InvocationTimeoutSeconds must be a whole number of seconds from 1 to 3600, got "3601"', perMessage: false },
-  { kind: 'async', name: 'poll interval 0', props: { pollInterval: '0' }, msg: () => ({ payload: 'x' }), expect: 'pollInterval must be a number of seconds ≥ 0.1, got "0"', perMessage: false },
+  {
+    kind: 'async',
+    name: 'empty payload',
+    msg: () => ({ payload: Buffer.alloc(0) }),
+    expect: 'msg.payload is empty: the request body must have at least one byte',
+  },
+  {
+    kind: 'async',
+    name: 'RequestTTLSeconds setting 59',
+    props: { requestTTLSeconds: '59' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'RequestTTLSeconds must be a whole number of seconds from 60 to 21600, got "59"',
+    perMessage: false,
+  },
+  {
+    kind: 'async',
+    name: 'InvocationTimeoutSeconds setting 3601',
+    props: { invocationTimeoutSeconds: '3601' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'InvocationTimeoutSeconds must be a whole number of seconds from 1 to 3600, got "3601"',
+    perMessage: false,
+  },
+  {
+    kind: 'async',
+    name: 'poll interval 0',
+    props: { pollInterval: '0' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'pollInterval must be a number of seconds ≥ 0.1, got "0"',
+    perMessage: false,
+  },
 
   // --- sagemaker-config (seen through an invoke node) ------------------------------------------------
-  { kind: 'invoke', name: 'config: malformed region', config: { region: 'not a region!' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Region "not a region!" is not a region name such as us-east-1`, perMessage: false },
-  { kind: 'invoke', name: 'config: ftp:// endpoint URL', config: { endpoint: 'ftp://127.0.0.1/x' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: ftp://127.0.0.1/x`, perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'config: malformed region',
+    config: { region: 'not a region!' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Region "not a region!" is not a region name such as us-east-1`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: ftp:// endpoint URL',
+    config: { endpoint: 'ftp://127.0.0.1/x' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: ftp://127.0.0.1/x`,
+    perMessage: false,
+  },
   {
     kind: 'invoke',
     name: 'config: endpoint URL with a password (not echoed)',
@@ -251,13 +469,62 @@ const CASES = [
     expect: `${UNUSABLE}Endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: https://127.0.0.1:1/base?***#***`,
     perMessage: false,
   },
-  { kind: 'invoke', name: 'config: S3 endpoint that is not a URL', config: { s3Endpoint: 'not a url' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}S3 endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: not a url`, perMessage: false },
-  { kind: 'invoke', name: 'config: keys mode with no keys', creds: {}, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`, perMessage: false },
-  { kind: 'invoke', name: 'config: keys mode with no secret', creds: { accessKeyId: 'AKIDONLY' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`, perMessage: false },
-  { kind: 'invoke', name: 'config: profile mode with no profile name', config: { credentialType: 'profile' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Credential type "profile" needs a profile name`, perMessage: false },
-  { kind: 'invoke', name: 'config: timeout 0', config: { timeout: '0' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Timeout "0" must be a number of seconds from 0.1 to 3600 (blank = 70)`, perMessage: false },
-  { kind: 'invoke', name: 'config: max attempts 11', config: { maxAttempts: '11' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Max attempts "11" must be a whole number from 1 to 10 (blank = 3)`, perMessage: false },
-  { kind: 'invoke', name: 'config: retry mode fast', config: { retryMode: 'fast' }, msg: () => ({ payload: 'x' }), expect: `${UNUSABLE}Retry mode "fast" must be standard or adaptive`, perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'config: S3 endpoint that is not a URL',
+    config: { s3Endpoint: 'not a url' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}S3 endpoint URL must be an http:// or https:// URL without user name, password, query or fragment: not a url`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: keys mode with no keys',
+    creds: {},
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: keys mode with no secret',
+    creds: { accessKeyId: 'AKIDONLY' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Credential type "keys" needs an access key ID and a secret access key`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: profile mode with no profile name',
+    config: { credentialType: 'profile' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Credential type "profile" needs a profile name`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: timeout 0',
+    config: { timeout: '0' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Timeout "0" must be a number of seconds from 0.1 to 3600 (blank = 70)`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: max attempts 11',
+    config: { maxAttempts: '11' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Max attempts "11" must be a whole number from 1 to 10 (blank = 3)`,
+    perMessage: false,
+  },
+  {
+    kind: 'invoke',
+    name: 'config: retry mode fast',
+    config: { retryMode: 'fast' },
+    msg: () => ({ payload: 'x' }),
+    expect: `${UNUSABLE}Retry mode "fast" must be standard or adaptive`,
+    perMessage: false,
+  },
   {
     kind: 'invoke',
     name: 'config: role ARN that is not an ARN',
@@ -266,7 +533,14 @@ const CASES = [
     expect: `${UNUSABLE}Role ARN "admin" is not an IAM role ARN such as arn:aws:iam::123456789012:role/name`,
     perMessage: false,
   },
-  { kind: 'invoke', name: 'config: no config node selected', props: { config: 'missing-config' }, msg: () => ({ payload: 'x' }), expect: 'No sagemaker-config node is selected, or it is not deployed', perMessage: false },
+  {
+    kind: 'invoke',
+    name: 'config: no config node selected',
+    props: { config: 'missing-config' },
+    msg: () => ({ payload: 'x' }),
+    expect: 'No sagemaker-config node is selected, or it is not deployed',
+    perMessage: false,
+  },
   {
     kind: 'invoke',
     name: 'config: unknown profile',
@@ -293,7 +567,16 @@ function flowFor(emu, c) {
     ...c.props,
   };
   return [
-    { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true, ...c.config },
+    {
+      id: 'c1',
+      type: 'sagemaker-config',
+      region: 'us-east-1',
+      credentialType: 'keys',
+      endpoint: emu.url,
+      s3Endpoint: emu.s3Url,
+      s3ForcePathStyle: true,
+      ...c.config,
+    },
     { id: 'cg', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
     worker,
     { id: 'out', type: 'helper' },
@@ -383,7 +666,9 @@ describe('reliability: bad-input catalogue', function () {
   });
 
   it(`has at least 40 cases across the three worker nodes and the config node (${CASES.length})`, function () {
-    console.log(`      bad-input catalogue: ${CASES.length} cases (${['invoke', 'stream', 'async'].map((k) => `${k} ${CASES.filter((c) => c.kind === k && !c.name.startsWith('config:')).length}`).join(', ')}, config ${CASES.filter((c) => c.name.startsWith('config:')).length})`);
+    console.log(
+      `      bad-input catalogue: ${CASES.length} cases (${['invoke', 'stream', 'async'].map((k) => `${k} ${CASES.filter((c) => c.kind === k && !c.name.startsWith('config:')).length}`).join(', ')}, config ${CASES.filter((c) => c.name.startsWith('config:')).length})`,
+    );
     assert.ok(CASES.length >= 40);
   });
 
@@ -434,7 +719,10 @@ describe('reliability: bad-input catalogue', function () {
     const [where, m] = await rec.next(0, ['out', 'caught']);
     assert.equal(where, 'out', m.error?.message);
     assert.deepEqual(m.payload, { a: 1 });
-    const got = emu.received().slice(n).filter((r) => r.operation === 'InvokeEndpoint');
+    const got = emu
+      .received()
+      .slice(n)
+      .filter((r) => r.operation === 'InvokeEndpoint');
     assert.equal(got.length, 1);
     const h = got[0].headers;
     assert.match(h.authorization, /^AWS4-HMAC-SHA256 Credential=test\//);

@@ -68,7 +68,8 @@ function raw(port, chunks, { end = true, ms = 3000 } = {}) {
 function request(port, { method = 'POST', path = '/', headers = {}, body }) {
   return new Promise((resolve, reject) => {
     // An explicit Content-Length: Node sends a DELETE body without framing otherwise.
-    const framed = body === undefined || headers['content-length'] ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const framed =
+      body === undefined || headers['content-length'] ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const req = http.request({ host: '127.0.0.1', port, method, path, headers: framed, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -114,23 +115,37 @@ describe('reliability: emulator fuzz', function () {
   before(async function () {
     emu = await startEmulator({ port: 0 });
     port = Number(new URL(emu.url).port);
-    client = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    client = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   });
   after(async function () {
-    console.log(`      emulator fuzz (seed ${SEED}): ${Object.entries(figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `      emulator fuzz (seed ${SEED}): ${Object.entries(figures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     client.destroy();
     await emu.close();
   });
   afterEach(async function () {
     // Still serving: a valid, signed InvokeEndpoint succeeds after every batch.
-    const out = await client.send(new InvokeEndpointCommand({ EndpointName: 'echo', Body: Buffer.from('{"alive":true}'), ContentType: 'application/json' }));
+    const out = await client.send(
+      new InvokeEndpointCommand({ EndpointName: 'echo', Body: Buffer.from('{"alive":true}'), ContentType: 'application/json' }),
+    );
     assert.equal(Buffer.from(out.Body).toString(), '{"alive":true}');
     count('healthy invokes after a batch');
   });
 
   it('garbage request lines get 400 or a clean close', async function () {
     for (let i = 0; i < PER_BATCH; i++) {
-      const line = i % 2 ? randomBytes(1 + Math.floor(random() * 200)) : Buffer.from(`${randomText(5, 'ABCXYZ')} ${randomText(10)} HTTP/${pick(['1.1', '9.9', 'x'])}\r\n`);
+      const line =
+        i % 2
+          ? randomBytes(1 + Math.floor(random() * 200))
+          : Buffer.from(`${randomText(5, 'ABCXYZ')} ${randomText(10)} HTTP/${pick(['1.1', '9.9', 'x'])}\r\n`);
       const r = await raw(port, [line, '\r\n\r\n']);
       assert.ok(isRawReject(r), `garbage line ${i}: ${r.how} ${JSON.stringify(r.text.slice(0, 60))}`);
       count('garbage request lines');
@@ -146,9 +161,19 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('bad chunked encoding gets 400 or a clean close', async function () {
-    const bodies = ['zz\r\nabc\r\n0\r\n\r\n', '5\r\nabc\r\n0\r\n\r\n', '-1\r\n\r\n', 'ffffffffffffffffff\r\n', '3\r\nabcdef', '3;ext=\u0000\r\nabc\r\n'];
+    const bodies = [
+      'zz\r\nabc\r\n0\r\n\r\n',
+      '5\r\nabc\r\n0\r\n\r\n',
+      '-1\r\n\r\n',
+      'ffffffffffffffffff\r\n',
+      '3\r\nabcdef',
+      '3;ext=\u0000\r\nabc\r\n',
+    ];
     for (const b of bodies) {
-      const r = await raw(port, [`POST /endpoints/echo/invocations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n`, b]);
+      const r = await raw(port, [
+        `POST /endpoints/echo/invocations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n`,
+        b,
+      ]);
       assert.ok(r.how !== 'timeout', `chunked ${JSON.stringify(b)} hung`);
       // Either rejected as malformed, or (for a body that merely ends early) answered in the service's shape.
       if (!isRawReject(r)) assert.match(r.text, /^HTTP\/1\.1 (4|5)\d\d [\s\S]*x-amzn-ErrorType: /i, `chunked ${JSON.stringify(b)}`);
@@ -160,7 +185,10 @@ describe('reliability: emulator fuzz', function () {
     for (let i = 0; i < PER_BATCH / 2; i++) {
       const declared = 100 + Math.floor(random() * 100000);
       const sent = Math.floor(random() * Math.min(declared, 2000));
-      const r = await raw(port, [`POST /endpoints/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${declared}\r\n\r\n`, randomBytes(sent)]);
+      const r = await raw(port, [
+        `POST /endpoints/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${declared}\r\n\r\n`,
+        randomBytes(sent),
+      ]);
       assert.ok(r.how !== 'timeout', 'truncated body hung');
       if (r.text) assert.match(r.text, /^HTTP\/1\.1 [45]\d\d /);
       count('truncated bodies');
@@ -169,7 +197,12 @@ describe('reliability: emulator fuzz', function () {
 
   it('unsigned, mis-signed and tampered requests get 403 in the service error shape', async function () {
     const signer = (secret) =>
-      new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: secret }, sha256: Sha256 });
+      new SignatureV4({
+        service: 'sagemaker',
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: secret },
+        sha256: Sha256,
+      });
     const base = (body) => ({
       method: 'POST',
       protocol: 'http:',
@@ -185,7 +218,8 @@ describe('reliability: emulator fuzz', function () {
       const variant = i % 5;
       let headers;
       let sendBody = body;
-      if (variant === 0) headers = base(body).headers; // no Authorization at all
+      if (variant === 0)
+        headers = base(body).headers; // no Authorization at all
       else if (variant === 1) headers = (await signer('wrong-secret').sign(base(body))).headers;
       else if (variant === 2) {
         headers = (await signer('test').sign(base(body))).headers;
@@ -219,7 +253,12 @@ describe('reliability: emulator fuzz', function () {
       const path = `/${randomText(1 + Math.floor(random() * 40))}${random() < 0.3 ? `?${randomText(8)}=${randomText(8)}` : ''}`;
       const method = pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD']);
       if (path === '/ping') continue;
-      const r = await request(port, { method, path, headers: { 'content-type': 'application/json' }, body: method === 'GET' || method === 'HEAD' ? undefined : randomText(30) });
+      const r = await request(port, {
+        method,
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'GET' || method === 'HEAD' ? undefined : randomText(30),
+      });
       if (method === 'HEAD') {
         assert.ok(r.status >= 400 && r.status < 500 && r.headers['x-amzn-errortype'], `HEAD ${path}: ${r.status}`);
       } else {
@@ -231,7 +270,12 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('signed requests with malformed endpoint names, headers and oversized bodies get 4xx in the service error shape', async function () {
-    const sign = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+    const sign = new SignatureV4({
+      service: 'sagemaker',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      sha256: Sha256,
+    });
     const cases = [
       { path: `/endpoints/${'a'.repeat(64)}/invocations`, headers: {} },
       { path: '/endpoints/bad_name/invocations', headers: {} },
@@ -282,13 +326,29 @@ describe('reliability: emulator hardening', function () {
   const count = (k) => (figures[k] = (figures[k] || 0) + 1);
 
   const s3Signer = (secret = 'test', accessKeyId = 'test') =>
-    new SignatureV4({ service: 's3', region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: secret }, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+    new SignatureV4({
+      service: 's3',
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: secret },
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
   const sha256hex = (b) => crypto.createHash('sha256').update(b).digest('hex');
   /** A SigV4-signed S3 request as the SDK would build it; `payloadHash` defaults to the body's hash. */
   async function signedS3(method, rawPath, body = '', { secret, accessKeyId, payloadHash } = {}) {
     const headers = { host: `127.0.0.1:${s3Port}`, 'x-amz-content-sha256': payloadHash ?? sha256hex(body) };
     if (method === 'PUT') headers['content-length'] = String(Buffer.byteLength(body));
-    const signed = await s3Signer(secret, accessKeyId).sign({ method, protocol: 'http:', hostname: '127.0.0.1', port: s3Port, path: rawPath, query: {}, headers, body });
+    const signed = await s3Signer(secret, accessKeyId).sign({
+      method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: s3Port,
+      path: rawPath,
+      query: {},
+      headers,
+      body,
+    });
     return signed.headers;
   }
   /** Every file under `dir`, relative. */
@@ -304,14 +364,23 @@ describe('reliability: emulator hardening', function () {
       timeouts: TIMEOUTS,
       endpoints: {
         'long-stream': { model: 'text-generator', textGenerator: { tokens: 30, delayMs: 100 } },
-        ...Object.fromEntries([1, 2, 3, 5].map((n) => [`reset-${n}`, { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-reset', afterParts: n }] }])),
+        ...Object.fromEntries(
+          [1, 2, 3, 5].map((n) => [
+            `reset-${n}`,
+            { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-reset', afterParts: n }] },
+          ]),
+        ),
       },
     });
     s3Port = Number(new URL(emu.s3Url).port);
     s3 = emu.s3Client();
   });
   after(async function () {
-    console.log(`      emulator hardening: ${Object.entries(figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `      emulator hardening: ${Object.entries(figures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     s3?.destroy();
     await emu?.close();
     if (parent) fs.rmSync(parent, { recursive: true, force: true });
@@ -326,10 +395,35 @@ describe('reliability: emulator hardening', function () {
       ['GET without Authorization', { method: 'GET', path: '/sagemaker-emulator/secret.txt', headers: {} }, 'AccessDenied'],
       ['list without Authorization', { method: 'GET', path: '/sagemaker-emulator?list-type=2', headers: {} }, 'AccessDenied'],
       ['DELETE without Authorization', { method: 'DELETE', path: '/sagemaker-emulator/secret.txt', headers: {} }, 'AccessDenied'],
-      ['PUT signed with a wrong secret', { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { secret: 'wrong' }), body: 'anon' }, 'SignatureDoesNotMatch'],
-      ['GET signed with a wrong secret', { method: 'GET', path: '/sagemaker-emulator/secret.txt', headers: await signedS3('GET', '/sagemaker-emulator/secret.txt', '', { secret: 'wrong' }) }, 'SignatureDoesNotMatch'],
-      ['PUT with an unknown access key', { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { accessKeyId: 'nobody' }), body: 'anon' }, 'InvalidAccessKeyId'],
-      ['PUT with a garbled Authorization', { method: 'PUT', path: key, headers: { authorization: 'AWS4-HMAC-SHA256 nonsense', 'x-amz-date': '20260101T000000Z' }, body: 'anon' }, 'AuthorizationHeaderMalformed'],
+      [
+        'PUT signed with a wrong secret',
+        { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { secret: 'wrong' }), body: 'anon' },
+        'SignatureDoesNotMatch',
+      ],
+      [
+        'GET signed with a wrong secret',
+        {
+          method: 'GET',
+          path: '/sagemaker-emulator/secret.txt',
+          headers: await signedS3('GET', '/sagemaker-emulator/secret.txt', '', { secret: 'wrong' }),
+        },
+        'SignatureDoesNotMatch',
+      ],
+      [
+        'PUT with an unknown access key',
+        { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'anon', { accessKeyId: 'nobody' }), body: 'anon' },
+        'InvalidAccessKeyId',
+      ],
+      [
+        'PUT with a garbled Authorization',
+        {
+          method: 'PUT',
+          path: key,
+          headers: { authorization: 'AWS4-HMAC-SHA256 nonsense', 'x-amz-date': '20260101T000000Z' },
+          body: 'anon',
+        },
+        'AuthorizationHeaderMalformed',
+      ],
     ];
     for (const [what, req, code] of cases) {
       const r = await request(s3Port, req);
@@ -345,9 +439,17 @@ describe('reliability: emulator hardening', function () {
     assert.match(tampered.body, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
     assert.deepEqual(emu.stats().s3, { PutObject: 1 }, 'only the authenticated (tampered) PUT is counted');
     const list = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    assert.deepEqual(list.Contents.map((o) => o.Key), ['secret.txt']);
+    assert.deepEqual(
+      list.Contents.map((o) => o.Key),
+      ['secret.txt'],
+    );
     // UNSIGNED-PAYLOAD is accepted as on S3 (the signature covers the headers, not the body).
-    const unsigned = await request(s3Port, { method: 'PUT', path: key, headers: await signedS3('PUT', key, 'later', { payloadHash: 'UNSIGNED-PAYLOAD' }), body: 'later' });
+    const unsigned = await request(s3Port, {
+      method: 'PUT',
+      path: key,
+      headers: await signedS3('PUT', key, 'later', { payloadHash: 'UNSIGNED-PAYLOAD' }),
+      body: 'later',
+    });
     assert.equal(unsigned.status, 200);
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'anon.txt' }));
   });
@@ -356,9 +458,22 @@ describe('reliability: emulator hardening', function () {
     const sqsPort = Number(new URL(emu.sqsUrl).port);
     emu.resetStats();
     const before = emu.stats().requests;
-    const sqsCall = { method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.CreateQueue' }, body: '{"QueueName":"anon"}' };
-    const snsCall = { method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=CreateTopic&Name=anon' };
-    const garbled = { authorization: 'AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00', 'x-amz-date': '20260101T000000Z' };
+    const sqsCall = {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.CreateQueue' },
+      body: '{"QueueName":"anon"}',
+    };
+    const snsCall = {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=CreateTopic&Name=anon',
+    };
+    const garbled = {
+      authorization: 'AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00',
+      'x-amz-date': '20260101T000000Z',
+    };
     for (const [what, req] of [
       ['SQS without Authorization', sqsCall],
       ['SNS without Authorization', snsCall],
@@ -375,12 +490,27 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('the runtime side refuses a body swapped under UNSIGNED-PAYLOAD (SageMaker hashes the body it gets)', async function () {
-    const signer = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+    const signer = new SignatureV4({
+      service: 'sagemaker',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      sha256: Sha256,
+    });
     const port = Number(new URL(emu.url).port);
     const p = '/endpoints/echo/invocations';
     const signed = await signer.sign({
-      method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: p, query: {},
-      headers: { host: `127.0.0.1:${port}`, 'content-type': 'text/plain', 'content-length': '4', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port,
+      path: p,
+      query: {},
+      headers: {
+        host: `127.0.0.1:${port}`,
+        'content-type': 'text/plain',
+        'content-length': '4',
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      },
       body: 'good',
     });
     const r = await request(port, { path: p, headers: signed.headers, body: 'evil' });
@@ -390,19 +520,41 @@ describe('reliability: emulator hardening', function () {
 
   it('traversal keys in every encoding stay inside the storage folder, round-trip intact and delete only themselves', async function () {
     const before = filesUnder(parent);
-    const keys = ['../../escape.txt', '..\\..\\escape.txt', '%2e%2e/%2e%2e/escape.txt', '..%2F..%2Fescape.txt', '%252e%252e%252fescape.txt', '/abs/escape.txt', '....//escape.txt', 'a/../../../escape.txt', '\u0000nul.txt', 'ünï/çødé/€.txt', 'x'.repeat(1000)];
+    const keys = [
+      '../../escape.txt',
+      '..\\..\\escape.txt',
+      '%2e%2e/%2e%2e/escape.txt',
+      '..%2F..%2Fescape.txt',
+      '%252e%252e%252fescape.txt',
+      '/abs/escape.txt',
+      '....//escape.txt',
+      'a/../../../escape.txt',
+      '\u0000nul.txt',
+      'ünï/çødé/€.txt',
+      'x'.repeat(1000),
+    ];
     for (const [i, Key] of keys.entries()) {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: `body ${i}` }));
     }
     // Raw paths a client could send without encoding: `..` segments, encoded slashes and dots, backslashes.
-    const rawPaths = ['/sagemaker-emulator/../../raw-escape.txt', '/sagemaker-emulator/..%2F..%2Fraw-escape.txt', '/sagemaker-emulator/%2E%2E%2F%2E%2E%2Fraw-escape.txt', '/sagemaker-emulator/..%5C..%5Craw-escape.txt', '/sagemaker-emulator%2F..%2F..%2Fraw-escape.txt', '/..%2Fraw-escape.txt/x'];
+    const rawPaths = [
+      '/sagemaker-emulator/../../raw-escape.txt',
+      '/sagemaker-emulator/..%2F..%2Fraw-escape.txt',
+      '/sagemaker-emulator/%2E%2E%2F%2E%2E%2Fraw-escape.txt',
+      '/sagemaker-emulator/..%5C..%5Craw-escape.txt',
+      '/sagemaker-emulator%2F..%2F..%2Fraw-escape.txt',
+      '/..%2Fraw-escape.txt/x',
+    ];
     for (const p of rawPaths) {
       const r = await request(s3Port, { method: 'PUT', path: p, headers: await signedS3('PUT', p, 'raw'), body: 'raw' });
       assert.ok([200, 400, 404].includes(r.status), `${p}: ${r.status} ${r.body}`);
       count('traversal paths');
     }
     // Nothing new beside the storage folder, and inside it only hashed names.
-    assert.deepEqual(filesUnder(parent).filter((f) => !f.startsWith('store')), before.filter((f) => !f.startsWith('store')));
+    assert.deepEqual(
+      filesUnder(parent).filter((f) => !f.startsWith('store')),
+      before.filter((f) => !f.startsWith('store')),
+    );
     for (const f of filesUnder(storage)) assert.match(f, /^(\.tmp|\.uploads|sagemaker-emulator(\/[0-9a-f]{64}\.(json|[0-9a-f]{16}))?)$/, f);
     for (const [i, Key] of keys.entries()) {
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
@@ -410,11 +562,18 @@ describe('reliability: emulator hardening', function () {
       count('traversal keys');
     }
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    for (const Key of keys) assert.ok(listed.Contents.some((o) => o.Key === Key), `listed ${JSON.stringify(Key)}`);
+    for (const Key of keys)
+      assert.ok(
+        listed.Contents.some((o) => o.Key === Key),
+        `listed ${JSON.stringify(Key)}`,
+      );
     for (const Key of keys) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
     const left = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
     for (const Key of keys) assert.ok(!(left.Contents || []).some((o) => o.Key === Key), `deleted ${JSON.stringify(Key)}`);
-    assert.deepEqual(filesUnder(parent).filter((f) => !f.startsWith('store')), before.filter((f) => !f.startsWith('store')));
+    assert.deepEqual(
+      filesUnder(parent).filter((f) => !f.startsWith('store')),
+      before.filter((f) => !f.startsWith('store')),
+    );
   });
 
   it('100 unauthenticated 6 MiB bodies: refused, not recorded or counted, RSS grows under 50 MB', async function () {
@@ -431,10 +590,27 @@ describe('reliability: emulator hardening', function () {
     for (let i = 0; i < 100; i++) {
       const p = `/endpoints/unauth-${i}/invocations`;
       let headers = { 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
-      if (i % 3 === 1) headers.authorization = `AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
+      if (i % 3 === 1)
+        headers.authorization = `AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
       if (i % 3 === 2) {
-        const signer = new SignatureV4({ service: 'sagemaker', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' }, sha256: Sha256 });
-        headers = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: p, query: {}, headers: { host: `127.0.0.1:${port}`, ...headers }, body })).headers;
+        const signer = new SignatureV4({
+          service: 'sagemaker',
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' },
+          sha256: Sha256,
+        });
+        headers = (
+          await signer.sign({
+            method: 'POST',
+            protocol: 'http:',
+            hostname: '127.0.0.1',
+            port,
+            path: p,
+            query: {},
+            headers: { host: `127.0.0.1:${port}`, ...headers },
+            body,
+          })
+        ).headers;
       }
       const r = await request(port, { path: p, headers, body });
       assert.equal(r.status, 403, `body ${i}: ${r.status}`);
@@ -447,7 +623,9 @@ describe('reliability: emulator hardening', function () {
     assert.equal(emu.received().length, received0, 'nothing recorded');
     gc();
     const growth = (process.memoryUsage().rss - rss0) / 1e6;
-    console.log(`      RSS ${(rss0 / 1e6).toFixed(0)} MB → ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after 100 unauthenticated 6 MiB bodies (peak ${(peak / 1e6).toFixed(0)} MB)`);
+    console.log(
+      `      RSS ${(rss0 / 1e6).toFixed(0)} MB → ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after 100 unauthenticated 6 MiB bodies (peak ${(peak / 1e6).toFixed(0)} MB)`,
+    );
     assert.ok(growth < 50, `RSS grew ${growth.toFixed(1)} MB`);
   });
 
@@ -490,7 +668,12 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('a stream that keeps sending for longer than the request and idle timeouts is not cut', async function () {
-    const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const c = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     try {
       const out = await c.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'long-stream', Body: 'go' }));
       let parts = 0;
@@ -502,7 +685,12 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('stream-reset with afterParts N delivers exactly N complete parts, then the connection breaks', async function () {
-    const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const c = new SageMakerRuntimeClient({
+      region: 'us-east-1',
+      endpoint: emu.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     try {
       for (const n of [1, 2, 3, 5]) {
         for (let round = 0; round < 10; round++) {

@@ -15,12 +15,48 @@ const ENDPOINTS = {
 function flow(emu, round) {
   const workers = ['inv', 'str', ...(asyncNode ? ['asy'] : [])];
   return onTab([
-    { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, s3Endpoint: emu.s3Url, s3ForcePathStyle: true },
+    {
+      id: 'c1',
+      type: 'sagemaker-config',
+      region: 'us-east-1',
+      credentialType: 'keys',
+      endpoint: emu.url,
+      s3Endpoint: emu.s3Url,
+      s3ForcePathStyle: true,
+    },
     // `name` changes every round: a "modified nodes" deploy restarts exactly these three.
-    { id: 'inv', name: `invoke ${round}`, type: 'sagemaker-invoke', config: 'c1', endpointName: 'slow-echo', endpointNameType: 'str', wires: [['out']] },
-    { id: 'str', name: `stream ${round}`, type: 'sagemaker-stream', config: 'c1', endpointName: 'slow-gen', endpointNameType: 'str', wires: [['parts'], ['sdone']] },
+    {
+      id: 'inv',
+      name: `invoke ${round}`,
+      type: 'sagemaker-invoke',
+      config: 'c1',
+      endpointName: 'slow-echo',
+      endpointNameType: 'str',
+      wires: [['out']],
+    },
+    {
+      id: 'str',
+      name: `stream ${round}`,
+      type: 'sagemaker-stream',
+      config: 'c1',
+      endpointName: 'slow-gen',
+      endpointNameType: 'str',
+      wires: [['parts'], ['sdone']],
+    },
     ...(asyncNode
-      ? [{ id: 'asy', name: `async ${round}`, type: 'sagemaker-invoke-async', config: 'c1', endpointName: 'slow-async', endpointNameType: 'str', pollInterval: '0.2', maxPollInterval: '0.5', wires: [['accepted'], ['result']] }]
+      ? [
+          {
+            id: 'asy',
+            name: `async ${round}`,
+            type: 'sagemaker-invoke-async',
+            config: 'c1',
+            endpointName: 'slow-async',
+            endpointNameType: 'str',
+            pollInterval: '0.2',
+            maxPollInterval: '0.5',
+            wires: [['accepted'], ['result']],
+          },
+        ]
       : []),
     { id: 'out', type: 'helper' },
     { id: 'parts', type: 'helper' },
@@ -38,7 +74,10 @@ function flow(emu, round) {
  * `rounds` redeploys, each while `perRound` messages per worker are in flight. `random` drives
  * how long each round waits before redeploying (seeded by the caller).
  */
-async function redeploySoak(emu, { rounds, perRound = { invoke: 4, stream: 2, async: 2 }, random = Math.random, onRound, waitResultsMs = 3000 }) {
+async function redeploySoak(
+  emu,
+  { rounds, perRound = { invoke: 4, stream: 2, async: 2 }, random = Math.random, onRound, waitResultsMs = 3000 },
+) {
   const { NODES } = require('./util');
   await helper.unload(); // the helper cannot load over a loaded flow
   await new Promise((resolve, reject) => helper.load(NODES, flow(emu, 0), { c1: KEYS }, (e) => (e ? reject(e) : resolve())));
@@ -78,7 +117,12 @@ async function redeploySoak(emu, { rounds, perRound = { invoke: 4, stream: 2, as
     ...counts,
     asyncLost: asyncCounts.lost,
     asyncDuplicated: asyncCounts.duplicated,
-    outputs: { invoke: t.total('out'), streamCompletions: t.total('sdone'), asyncAccepted: t.total('accepted'), asyncResults: t.total('result') },
+    outputs: {
+      invoke: t.total('out'),
+      streamCompletions: t.total('sdone'),
+      asyncAccepted: t.total('accepted'),
+      asyncResults: t.total('result'),
+    },
     durationS: (Date.now() - started) / 1000,
   };
 }

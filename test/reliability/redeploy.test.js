@@ -61,7 +61,9 @@ describe('reliability: redeploy while work is in flight', function () {
     await emu.close();
     emu = undefined;
     const after = await settleResources(baseline);
-    console.log(`      active resources before the emulator and flows: ${fmt(baseline)}; after stopping both: ${fmt(after)}; connections left to the SageMaker port after the flows stopped: ${open}`);
+    console.log(
+      `      active resources before the emulator and flows: ${fmt(baseline)}; after stopping both: ${fmt(after)}; connections left to the SageMaker port after the flows stopped: ${open}`,
+    );
     assert.equal(open, 0, 'a client connection to the emulator survived the flows');
     // ±1 Timeout: Node-RED's own housekeeping timer comes and goes (seen with no flow at all).
     assert.ok((after.Timeout || 0) <= (baseline.Timeout || 0) + 1, `timers left: ${fmt(after)} vs ${fmt(baseline)}`);

@@ -32,7 +32,15 @@ async function main() {
   // The package as an installed module of the userDir (what `npm install <path>` makes).
   const { userDir } = opts;
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'rel-secrets', version: '0.0.0', private: true, dependencies: { 'node-red-contrib-sagemaker-runtime': `file:${root}` } }));
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({
+      name: 'rel-secrets',
+      version: '0.0.0',
+      private: true,
+      dependencies: { 'node-red-contrib-sagemaker-runtime': `file:${root}` },
+    }),
+  );
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-sagemaker-runtime'), 'dir');
 
   const capture = () => (m) => logs.push(JSON.stringify(m));
@@ -46,7 +54,13 @@ async function main() {
     },
   });
   const device = await emu.iot.issueDeviceCertificate('rel-thing');
-  process.send({ type: 'ready', url: red.url, emulatorUrl: emu.url, s3Url: emu.s3Url, iot: { endpoint: emu.iot.endpoint, ca: emu.iot.ca, cert: device.cert, key: device.key } });
+  process.send({
+    type: 'ready',
+    url: red.url,
+    emulatorUrl: emu.url,
+    s3Url: emu.s3Url,
+    iot: { endpoint: emu.iot.endpoint, ca: emu.iot.ca, cert: device.cert, key: device.key },
+  });
 }
 
 process.on('message', (m) => {

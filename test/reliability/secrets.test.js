@@ -26,13 +26,25 @@ const SESSION_TOKEN = 'relSessionTokenZZZZ9876';
 const WRONG_SECRET = 'relSecretWrong+EEEE4444';
 const CREDENTIAL_SECRET = 'rel-credential-secret-5555';
 const PASSWORD = 'rel-admin-password-6666';
-const SECRETS = [KEYS.secretAccessKey, CHAIN.secretAccessKey, PROFILE.secretAccessKey, SESSION_TOKEN, WRONG_SECRET, CREDENTIAL_SECRET, PASSWORD];
+const SECRETS = [
+  KEYS.secretAccessKey,
+  CHAIN.secretAccessKey,
+  PROFILE.secretAccessKey,
+  SESSION_TOKEN,
+  WRONG_SECRET,
+  CREDENTIAL_SECRET,
+  PASSWORD,
+];
 const KEY_IDS = [KEYS.accessKeyId, CHAIN.accessKeyId, PROFILE.accessKeyId];
 
 function request(url, { method = 'GET', token, body, headers = {} } = {}) {
   return fetch(url, {
     method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body ? JSON.stringify(body) : undefined,
   }).then(async (r) => ({ status: r.status, text: await r.text() }));
 }
@@ -50,7 +62,10 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     userDir = path.join(tmp, 'userDir');
     fs.mkdirSync(userDir);
     const credFile = path.join(tmp, 'aws-credentials');
-    fs.writeFileSync(credFile, `[relprof]\naws_access_key_id = ${PROFILE.accessKeyId}\naws_secret_access_key = ${PROFILE.secretAccessKey}\n`);
+    fs.writeFileSync(
+      credFile,
+      `[relprof]\naws_access_key_id = ${PROFILE.accessKeyId}\naws_secret_access_key = ${PROFILE.secretAccessKey}\n`,
+    );
     fs.writeFileSync(path.join(tmp, 'aws-config'), '[profile relprof]\nregion = us-east-1\n');
     const hash = bcrypt.hashSync(PASSWORD, 8);
     const adminAuth = {
@@ -69,10 +84,14 @@ describe('reliability: secrets never leak; admin routes need permission', functi
       AWS_CONFIG_FILE: path.join(tmp, 'aws-config'),
     });
     const stdio = [];
-    child = fork(path.join(__dirname, 'secrets-child.js'), [JSON.stringify({ userDir, credentialSecret: CREDENTIAL_SECRET, adminAuth, keyPairs: [KEYS, CHAIN, PROFILE] })], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    child = fork(
+      path.join(__dirname, 'secrets-child.js'),
+      [JSON.stringify({ userDir, credentialSecret: CREDENTIAL_SECRET, adminAuth, keyPairs: [KEYS, CHAIN, PROFILE] })],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     child.stdout.on('data', (d) => stdio.push(d));
     child.stderr.on('data', (d) => stdio.push(d));
     collected.stdio = stdio;
@@ -93,7 +112,10 @@ describe('reliability: secrets never leak; admin routes need permission', functi
   });
 
   async function token(username = 'admin', scope = '*') {
-    const r = await request(`${ready.url}auth/token`, { method: 'POST', body: { client_id: 'node-red-admin', grant_type: 'password', scope, username, password: PASSWORD } });
+    const r = await request(`${ready.url}auth/token`, {
+      method: 'POST',
+      body: { client_id: 'node-red-admin', grant_type: 'password', scope, username, password: PASSWORD },
+    });
     assert.equal(r.status, 200, r.text);
     return JSON.parse(r.text).access_token;
   }
@@ -122,7 +144,9 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     collected.texts['endpoints route'] = listAdmin.text;
     const flows = await request(`${ready.url}flows`);
     assert.equal(flows.status, 401, 'the admin API itself is protected too');
-    console.log(`      admin routes: /test no token ${anonymous.status}, read-only ${viewer.status}, admin ${admin.status} (${result.arn}); /endpoints no token ${listAnonymous.status}, read-only ${listViewer.status}`);
+    console.log(
+      `      admin routes: /test no token ${anonymous.status}, read-only ${viewer.status}, admin ${admin.status} (${result.arn}); /endpoints no token ${listAnonymous.status}, read-only ${listViewer.status}`,
+    );
   });
 
   it('after a run with every credential mode and every error path, no secret appears in the flow export, flows.json, flows_cred.json, status, debug, errors or logs', async function () {
@@ -143,8 +167,34 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const worker = (id, type, config, endpointName, payload, extra = {}) => {
       y += 40;
       const wires = type === 'sagemaker-invoke' ? [['dbg']] : [['dbg'], ['dbg']];
-      nodes.push({ id: `in-${id}`, type: 'inject', z: 'sec', x: 100, y, once: true, onceDelay: 0.2, repeat: '', topic: '', payload: JSON.stringify(payload), payloadType: 'json', props: [{ p: 'payload' }], wires: [[id]] });
-      nodes.push({ id, type, z: 'sec', x: 300, y, config, endpointName, endpointNameType: 'str', wires, ...(type === 'sagemaker-invoke-async' ? { waitForResult: false } : {}), ...extra });
+      nodes.push({
+        id: `in-${id}`,
+        type: 'inject',
+        z: 'sec',
+        x: 100,
+        y,
+        once: true,
+        onceDelay: 0.2,
+        repeat: '',
+        topic: '',
+        payload: JSON.stringify(payload),
+        payloadType: 'json',
+        props: [{ p: 'payload' }],
+        wires: [[id]],
+      });
+      nodes.push({
+        id,
+        type,
+        z: 'sec',
+        x: 300,
+        y,
+        config,
+        endpointName,
+        endpointNameType: 'str',
+        wires,
+        ...(type === 'sagemaker-invoke-async' ? { waitForResult: false } : {}),
+        ...extra,
+      });
     };
     const configs = [
       cfg('cKeys', { credentialType: 'keys' }, { ...KEYS }),
@@ -155,8 +205,16 @@ describe('reliability: secrets never leak; admin routes need permission', functi
       cfg('cWrong', { credentialType: 'keys' }, { accessKeyId: KEYS.accessKeyId, secretAccessKey: WRONG_SECRET }),
       cfg('cNoProfile', { credentialType: 'profile', profile: 'no-such-profile' }),
       cfg('cBadRegion', { credentialType: 'keys', region: 'nowhere!' }, { ...KEYS }),
-      cfg('cIot', { credentialType: 'iot', iotCredentialEndpoint: ready.iot.endpoint, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing' }, { iotCert: ready.iot.cert, iotKey: ready.iot.key, iotCa: ready.iot.ca }),
-      cfg('cIotWrongAlias', { credentialType: 'iot', iotCredentialEndpoint: ready.iot.endpoint, iotRoleAlias: 'no-such-alias', iotThingName: 'rel-thing' }, { iotCert: ready.iot.cert, iotKey: ready.iot.key, iotCa: ready.iot.ca }),
+      cfg(
+        'cIot',
+        { credentialType: 'iot', iotCredentialEndpoint: ready.iot.endpoint, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing' },
+        { iotCert: ready.iot.cert, iotKey: ready.iot.key, iotCa: ready.iot.ca },
+      ),
+      cfg(
+        'cIotWrongAlias',
+        { credentialType: 'iot', iotCredentialEndpoint: ready.iot.endpoint, iotRoleAlias: 'no-such-alias', iotThingName: 'rel-thing' },
+        { iotCert: ready.iot.cert, iotKey: ready.iot.key, iotCa: ready.iot.ca },
+      ),
     ];
     for (const c of configs) worker(`ok-${c.id}`, 'sagemaker-invoke', c.id, 'echo', { mode: c.id });
     worker('modelError', 'sagemaker-invoke', 'cKeys', 'faulty', { x: 1 });
@@ -175,9 +233,26 @@ describe('reliability: secrets never leak; admin routes need permission', functi
       // Status, outputs and errors all go to the log (debug node "console" output).
       { id: 'status', type: 'status', z: 'sec', x: 100, y: 20, scope: null, wires: [['dbg']] },
       { id: 'catch', type: 'catch', z: 'sec', x: 100, y: 10, scope: null, uncaught: false, wires: [['dbg']] },
-      { id: 'dbg', type: 'debug', z: 'sec', x: 600, y: 20, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full' },
+      {
+        id: 'dbg',
+        type: 'debug',
+        z: 'sec',
+        x: 600,
+        y: 20,
+        active: true,
+        tosidebar: true,
+        console: true,
+        tostatus: true,
+        complete: 'true',
+        targetType: 'full',
+      },
     ];
-    const deploy = await request(`${ready.url}flows`, { method: 'POST', token: t, body: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
+    const deploy = await request(`${ready.url}flows`, {
+      method: 'POST',
+      token: t,
+      body: flow,
+      headers: { 'Node-RED-Deployment-Type': 'full' },
+    });
     assert.equal(deploy.status, 204, deploy.text);
 
     // Let every inject fire and every call finish (counts stop moving).
@@ -200,7 +275,10 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const failing = await request(`${ready.url}sagemaker-config/cWrong/test`, {
       method: 'POST',
       token: t,
-      body: { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: ready.emulatorUrl }, credentials: { accessKeyId: KEYS.accessKeyId, secretAccessKey: '__PWRD__' } },
+      body: {
+        settings: { region: 'us-east-1', credentialType: 'keys', endpoint: ready.emulatorUrl },
+        credentials: { accessKeyId: KEYS.accessKeyId, secretAccessKey: '__PWRD__' },
+      },
     });
     assert.equal(JSON.parse(failing.text).ok, false, failing.text);
     collected.texts['test route (failing)'] = failing.text;
@@ -220,7 +298,9 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     collected.texts['flows.json'] = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
     const credFile = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
     collected.texts['flows_cred.json'] = credFile;
-    collected.texts['GET /credentials (editor)'] = (await request(`${ready.url}credentials/sagemaker-config/cKeysToken`, { token: t })).text;
+    collected.texts['GET /credentials (editor)'] = (
+      await request(`${ready.url}credentials/sagemaker-config/cKeysToken`, { token: t })
+    ).text;
     collected.texts['child stdout/stderr'] = Buffer.concat(collected.stdio).toString('utf8');
 
     // flows_cred.json is encrypted with the credentialSecret.
@@ -228,7 +308,16 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     assert.deepEqual(Object.keys(cred), ['$']);
 
     // What the run went through, from the log: each error path was hit.
-    for (const expected of ['ModelError', 'ThrottlingException', 'not found', 'bad_name', 'no-such-profile', 'nowhere!', 'ModelStreamError', 'InvalidSignatureException']) {
+    for (const expected of [
+      'ModelError',
+      'ThrottlingException',
+      'not found',
+      'bad_name',
+      'no-such-profile',
+      'nowhere!',
+      'ModelStreamError',
+      'InvalidSignatureException',
+    ]) {
       assert.ok(logs.includes(expected), `the log shows no ${expected}`);
     }
 
@@ -243,8 +332,12 @@ describe('reliability: secrets never leak; admin routes need permission', functi
         for (const id of KEY_IDS) if (text.includes(id)) findings.push(`${where} contains access key id ${id}`);
       }
     }
-    const sizes = Object.entries(collected.texts).map(([k, v]) => `${k} ${v.length} chars`).join(', ');
-    console.log(`      secrets: ${secrets.length} secret strings (incl. ${issuedTokens.length} STS/IoT session tokens, ${keyLines.length} IoT private-key lines) and ${KEY_IDS.length} key ids looked for in ${sizes}; ${snap.logs.length} log lines; found ${findings.length}`);
+    const sizes = Object.entries(collected.texts)
+      .map(([k, v]) => `${k} ${v.length} chars`)
+      .join(', ');
+    console.log(
+      `      secrets: ${secrets.length} secret strings (incl. ${issuedTokens.length} STS/IoT session tokens, ${keyLines.length} IoT private-key lines) and ${KEY_IDS.length} key ids looked for in ${sizes}; ${snap.logs.length} log lines; found ${findings.length}`,
+    );
     assert.deepEqual(findings, []);
   });
 });

@@ -30,7 +30,18 @@ const QUERY_SECRET = 'secQueryApiKey8888';
 const FRAGMENT_SECRET = 'secFragment9999';
 const PASSWORD = 'sec-admin-password-0000';
 const CREDENTIAL_SECRET = 'sec-credential-secret-1111';
-const SECRETS = [STORED.secretAccessKey, STORED_TOKEN, CHAIN.secretAccessKey, CHAIN_TOKEN, PROFILE.secretAccessKey, ENV_SECRET, QUERY_SECRET, FRAGMENT_SECRET, PASSWORD, CREDENTIAL_SECRET];
+const SECRETS = [
+  STORED.secretAccessKey,
+  STORED_TOKEN,
+  CHAIN.secretAccessKey,
+  CHAIN_TOKEN,
+  PROFILE.secretAccessKey,
+  ENV_SECRET,
+  QUERY_SECRET,
+  FRAGMENT_SECRET,
+  PASSWORD,
+  CREDENTIAL_SECRET,
+];
 const ROUTES = ['test', 'endpoints'];
 
 /** An HTTP server that counts connections and answers 403 with everything it received (JSON, or XML for STS). */
@@ -48,7 +59,9 @@ async function startCapture() {
         res.end(JSON.stringify({ __type: 'UnrecognizedClientException', message: `captured ${echo}` }));
       } else {
         res.writeHead(403, { 'content-type': 'text/xml' });
-        res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>captured ${echo}</Message></Error><RequestId>r1</RequestId></ErrorResponse>`);
+        res.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>captured ${echo}</Message></Error><RequestId>r1</RequestId></ErrorResponse>`,
+        );
       }
     });
   });
@@ -72,9 +85,19 @@ async function startChild(tmp, { adminAuth, env }) {
   const userDir = path.join(tmp, `userDir-${adminAuth ? 'auth' : 'open'}`);
   fs.mkdirSync(userDir);
   const stdio = [];
-  const child = fork(path.join(__dirname, '..', 'reliability', 'secrets-child.js'), [
-    JSON.stringify({ userDir, credentialSecret: CREDENTIAL_SECRET, adminAuth, keyPairs: [STORED, { ...CHAIN, sessionToken: CHAIN_TOKEN }, PROFILE, TYPED], emulatorUrlEnv: 'SEC_EMULATOR_URL' }),
-  ], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(
+    path.join(__dirname, '..', 'reliability', 'secrets-child.js'),
+    [
+      JSON.stringify({
+        userDir,
+        credentialSecret: CREDENTIAL_SECRET,
+        adminAuth,
+        keyPairs: [STORED, { ...CHAIN, sessionToken: CHAIN_TOKEN }, PROFILE, TYPED],
+        emulatorUrlEnv: 'SEC_EMULATOR_URL',
+      }),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+  );
   child.stdout.on('data', (d) => stdio.push(d));
   child.stderr.on('data', (d) => stdio.push(d));
   const ready = await new Promise((resolve, reject) => {
@@ -84,10 +107,11 @@ async function startChild(tmp, { adminAuth, env }) {
   return {
     ...ready,
     stdio: () => Buffer.concat(stdio).toString('utf8'),
-    collect: () => new Promise((resolve) => {
-      child.once('message', resolve);
-      child.send({ type: 'collect' });
-    }),
+    collect: () =>
+      new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send({ type: 'collect' });
+      }),
     stop: async () => {
       if (!child.connected) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -168,8 +192,13 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     red = await startChild(tmp, { adminAuth, env: childEnv(tmp) });
     keyLines = red.iot.key.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
     tokens = {};
-    for (const [user, scope] of [['admin', '*'], ['reader', 'read']]) {
-      const r = await request(`${red.url}auth/token`, { json: { client_id: 'node-red-admin', grant_type: 'password', scope, username: user, password: PASSWORD } });
+    for (const [user, scope] of [
+      ['admin', '*'],
+      ['reader', 'read'],
+    ]) {
+      const r = await request(`${red.url}auth/token`, {
+        json: { client_id: 'node-red-admin', grant_type: 'password', scope, username: user, password: PASSWORD },
+      });
       assert.equal(r.status, 200, r.text);
       tokens[user] = JSON.parse(r.text).access_token;
     }
@@ -180,24 +209,128 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     // What an admin deployed: keys with a session token, the examples' ${ENV} config with the
     // host's chain credentials, IoT from pasted PEM and from files, a chain config whose
     // endpoint echoes what it receives, and one whose endpoint URL carries an API key.
-    const iotBase = { credentialType: 'iot', region: 'us-east-1', endpoint: red.emulatorUrl, iotCredentialEndpoint: red.iot.endpoint, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing' };
+    const iotBase = {
+      credentialType: 'iot',
+      region: 'us-east-1',
+      endpoint: red.emulatorUrl,
+      iotCredentialEndpoint: red.iot.endpoint,
+      iotRoleAlias: 'sagemaker-emulator',
+      iotThingName: 'rel-thing',
+    };
     const flow = [
       { id: 'sec', type: 'tab', label: 'security' },
-      { id: 'cKeys', type: 'sagemaker-config', credentialType: 'keys', region: 'us-east-1', endpoint: red.emulatorUrl, maxAttempts: '1', credentials: { ...STORED, sessionToken: STORED_TOKEN } },
-      { id: 'cKeysNoToken', type: 'sagemaker-config', credentialType: 'keys', region: 'us-east-1', endpoint: red.emulatorUrl, maxAttempts: '1', credentials: { ...STORED } },
-      { id: 'cEnv', type: 'sagemaker-config', credentialType: 'chain', region: '${SEC_REGION}', endpoint: '${SEC_EMULATOR_URL}', maxAttempts: '1' },
+      {
+        id: 'cKeys',
+        type: 'sagemaker-config',
+        credentialType: 'keys',
+        region: 'us-east-1',
+        endpoint: red.emulatorUrl,
+        maxAttempts: '1',
+        credentials: { ...STORED, sessionToken: STORED_TOKEN },
+      },
+      {
+        id: 'cKeysNoToken',
+        type: 'sagemaker-config',
+        credentialType: 'keys',
+        region: 'us-east-1',
+        endpoint: red.emulatorUrl,
+        maxAttempts: '1',
+        credentials: { ...STORED },
+      },
+      {
+        id: 'cEnv',
+        type: 'sagemaker-config',
+        credentialType: 'chain',
+        region: '${SEC_REGION}',
+        endpoint: '${SEC_EMULATOR_URL}',
+        maxAttempts: '1',
+      },
       { id: 'cIot', type: 'sagemaker-config', ...iotBase, credentials: { iotCert: red.iot.cert, iotKey: red.iot.key, iotCa: red.iot.ca } },
-      { id: 'cIotFile', type: 'sagemaker-config', ...iotBase, iotCertFile: path.join(tmp, 'device.crt'), iotKeyFile: path.join(tmp, 'device.key'), iotCaFile: path.join(tmp, 'ca.crt') },
+      {
+        id: 'cIotFile',
+        type: 'sagemaker-config',
+        ...iotBase,
+        iotCertFile: path.join(tmp, 'device.crt'),
+        iotKeyFile: path.join(tmp, 'device.key'),
+        iotCaFile: path.join(tmp, 'ca.crt'),
+      },
       { id: 'cLeaky', type: 'sagemaker-config', credentialType: 'chain', region: 'us-east-1', endpoint: leaky.url, maxAttempts: '1' },
-      { id: 'cQuery', type: 'sagemaker-config', credentialType: 'keys', region: 'us-east-1', endpoint: `${red.emulatorUrl}/?apikey=${QUERY_SECRET}#${FRAGMENT_SECRET}`, credentials: { ...STORED } },
-      { id: 'inQ', type: 'inject', z: 'sec', x: 100, y: 40, once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '{"a":1}', payloadType: 'json', props: [{ p: 'payload' }], wires: [['invQ']] },
-      { id: 'invQ', type: 'sagemaker-invoke', z: 'sec', x: 300, y: 40, config: 'cQuery', endpointName: 'echo', endpointNameType: 'str', wires: [['dbg']] },
+      {
+        id: 'cQuery',
+        type: 'sagemaker-config',
+        credentialType: 'keys',
+        region: 'us-east-1',
+        endpoint: `${red.emulatorUrl}/?apikey=${QUERY_SECRET}#${FRAGMENT_SECRET}`,
+        credentials: { ...STORED },
+      },
+      {
+        id: 'inQ',
+        type: 'inject',
+        z: 'sec',
+        x: 100,
+        y: 40,
+        once: true,
+        onceDelay: 0.1,
+        repeat: '',
+        topic: '',
+        payload: '{"a":1}',
+        payloadType: 'json',
+        props: [{ p: 'payload' }],
+        wires: [['invQ']],
+      },
+      {
+        id: 'invQ',
+        type: 'sagemaker-invoke',
+        z: 'sec',
+        x: 300,
+        y: 40,
+        config: 'cQuery',
+        endpointName: 'echo',
+        endpointNameType: 'str',
+        wires: [['dbg']],
+      },
       // A worker on the echoing endpoint: its message error quotes the chain's session token.
-      { id: 'inL', type: 'inject', z: 'sec', x: 100, y: 160, once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '{"a":1}', payloadType: 'json', props: [{ p: 'payload' }], wires: [['invL']] },
-      { id: 'invL', type: 'sagemaker-invoke', z: 'sec', x: 300, y: 160, config: 'cLeaky', endpointName: 'echo', endpointNameType: 'str', wires: [['dbg']] },
+      {
+        id: 'inL',
+        type: 'inject',
+        z: 'sec',
+        x: 100,
+        y: 160,
+        once: true,
+        onceDelay: 0.1,
+        repeat: '',
+        topic: '',
+        payload: '{"a":1}',
+        payloadType: 'json',
+        props: [{ p: 'payload' }],
+        wires: [['invL']],
+      },
+      {
+        id: 'invL',
+        type: 'sagemaker-invoke',
+        z: 'sec',
+        x: 300,
+        y: 160,
+        config: 'cLeaky',
+        endpointName: 'echo',
+        endpointNameType: 'str',
+        wires: [['dbg']],
+      },
       { id: 'status', type: 'status', z: 'sec', x: 100, y: 80, scope: null, wires: [['dbg']] },
       { id: 'catch', type: 'catch', z: 'sec', x: 100, y: 120, scope: null, uncaught: false, wires: [['dbg']] },
-      { id: 'dbg', type: 'debug', z: 'sec', x: 500, y: 80, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full' },
+      {
+        id: 'dbg',
+        type: 'debug',
+        z: 'sec',
+        x: 500,
+        y: 80,
+        active: true,
+        tosidebar: true,
+        console: true,
+        tostatus: true,
+        complete: 'true',
+        targetType: 'full',
+      },
     ];
     const deploy = await request(`${red.url}flows`, { token: tokens.admin, json: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
     assert.equal(deploy.status, 204, deploy.text);
@@ -219,21 +352,121 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     const typed = { accessKeyId: TYPED.accessKeyId, secretAccessKey: TYPED.secretAccessKey };
     return [
       // 1. environment values through ${…} in posted settings (no config node needed)
-      ['region ${AWS_SECRET_ACCESS_KEY}', 'any-id', { settings: { region: '${AWS_SECRET_ACCESS_KEY}', credentialType: 'keys' }, credentials: typed }],
+      [
+        'region ${AWS_SECRET_ACCESS_KEY}',
+        'any-id',
+        { settings: { region: '${AWS_SECRET_ACCESS_KEY}', credentialType: 'keys' }, credentials: typed },
+      ],
       ['region ${SEC_ENV_ONLY}', 'any-id', { settings: { region: '${SEC_ENV_ONLY}', credentialType: 'chain' } }],
-      ['profile ${AWS_SESSION_TOKEN}', 'any-id', { settings: { region: 'us-east-1', credentialType: 'profile', profile: '${AWS_SESSION_TOKEN}' } }],
-      ['endpoint path ${AWS_SECRET_ACCESS_KEY}', 'any-id', { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: `${capture.url}/\${AWS_SECRET_ACCESS_KEY}` }, credentials: typed }],
+      [
+        'profile ${AWS_SESSION_TOKEN}',
+        'any-id',
+        { settings: { region: 'us-east-1', credentialType: 'profile', profile: '${AWS_SESSION_TOKEN}' } },
+      ],
+      [
+        'endpoint path ${AWS_SECRET_ACCESS_KEY}',
+        'any-id',
+        {
+          settings: { region: 'us-east-1', credentialType: 'keys', endpoint: `${capture.url}/\${AWS_SECRET_ACCESS_KEY}` },
+          credentials: typed,
+        },
+      ],
       // 2. stored and host credentials aimed at another host
-      ['stored keys + token to the capture host', 'cKeys', { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url }, credentials: { accessKeyId: STORED.accessKeyId, secretAccessKey: '__PWRD__', sessionToken: '__PWRD__' } }],
-      ['stored keys, body without credentials', 'cKeys', { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url } }],
+      [
+        'stored keys + token to the capture host',
+        'cKeys',
+        {
+          settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url },
+          credentials: { accessKeyId: STORED.accessKeyId, secretAccessKey: '__PWRD__', sessionToken: '__PWRD__' },
+        },
+      ],
+      [
+        'stored keys, body without credentials',
+        'cKeys',
+        { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url } },
+      ],
       ['chain to the capture host', 'any-id', { settings: { region: 'us-east-1', credentialType: 'chain', endpoint: capture.url } }],
-      ['chain of a deployed ${ENV} config to the capture host', 'cEnv', { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: capture.url } }],
-      ['profile to the capture host', 'any-id', { settings: { region: 'us-east-1', credentialType: 'profile', profile: 'secprof', endpoint: capture.url } }],
-      ['AssumeRole signed with the chain, at the capture host', 'any-id', { settings: { region: 'us-east-1', credentialType: 'chain', endpoint: capture.url, roleArn: 'arn:aws:iam::123456789012:role/Attack' } }],
-      ['stored IoT certificate to the capture host, attacker CA', 'cIot', { settings: { region: 'us-east-1', credentialType: 'iot', endpoint: red.emulatorUrl, iotCredentialEndpoint: capture.hostPort, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing' }, credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca } }],
-      ['deployed IoT files to the capture host', 'cIotFile', { settings: { region: 'us-east-1', credentialType: 'iot', endpoint: red.emulatorUrl, iotCredentialEndpoint: capture.hostPort, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing', iotCertFile: path.join(tmp, 'device.crt'), iotKeyFile: path.join(tmp, 'device.key') } }],
-      ['file probe: an existing file', 'any-id', { settings: { region: 'us-east-1', credentialType: 'iot', iotCredentialEndpoint: capture.hostPort, iotRoleAlias: 'a', iotCertFile: '/etc/passwd', iotKeyFile: '/etc/passwd' } }],
-      ['file probe: a missing file', 'any-id', { settings: { region: 'us-east-1', credentialType: 'iot', iotCredentialEndpoint: capture.hostPort, iotRoleAlias: 'a', iotCertFile: '/no/such/file', iotKeyFile: '/no/such/file' } }],
+      [
+        'chain of a deployed ${ENV} config to the capture host',
+        'cEnv',
+        { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: capture.url } },
+      ],
+      [
+        'profile to the capture host',
+        'any-id',
+        { settings: { region: 'us-east-1', credentialType: 'profile', profile: 'secprof', endpoint: capture.url } },
+      ],
+      [
+        'AssumeRole signed with the chain, at the capture host',
+        'any-id',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'chain',
+            endpoint: capture.url,
+            roleArn: 'arn:aws:iam::123456789012:role/Attack',
+          },
+        },
+      ],
+      [
+        'stored IoT certificate to the capture host, attacker CA',
+        'cIot',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            endpoint: red.emulatorUrl,
+            iotCredentialEndpoint: capture.hostPort,
+            iotRoleAlias: 'sagemaker-emulator',
+            iotThingName: 'rel-thing',
+          },
+          credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
+        },
+      ],
+      [
+        'deployed IoT files to the capture host',
+        'cIotFile',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            endpoint: red.emulatorUrl,
+            iotCredentialEndpoint: capture.hostPort,
+            iotRoleAlias: 'sagemaker-emulator',
+            iotThingName: 'rel-thing',
+            iotCertFile: path.join(tmp, 'device.crt'),
+            iotKeyFile: path.join(tmp, 'device.key'),
+          },
+        },
+      ],
+      [
+        'file probe: an existing file',
+        'any-id',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            iotCredentialEndpoint: capture.hostPort,
+            iotRoleAlias: 'a',
+            iotCertFile: '/etc/passwd',
+            iotKeyFile: '/etc/passwd',
+          },
+        },
+      ],
+      [
+        'file probe: a missing file',
+        'any-id',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            iotCredentialEndpoint: capture.hostPort,
+            iotRoleAlias: 'a',
+            iotCertFile: '/no/such/file',
+            iotKeyFile: '/no/such/file',
+          },
+        },
+      ],
     ];
   }
 
@@ -242,7 +475,10 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     const statuses = new Set();
     for (const [name, id, body] of attacks()) {
       for (const route of ROUTES) {
-        for (const [who, token] of [['reader', tokens.reader], ['anonymous', undefined]]) {
+        for (const [who, token] of [
+          ['reader', tokens.reader],
+          ['anonymous', undefined],
+        ]) {
           const r = await post(route, id, body, token);
           statuses.add(r.status);
           assert.ok(r.status === 401 || r.status === 403, `${who} ${route} "${name}": HTTP ${r.status} ${r.text}`);
@@ -251,7 +487,9 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
       }
     }
     assert.equal(capture.connections, 0, 'connections to the capture server');
-    console.log(`      reader/anonymous: ${attacks().length} attacks × 2 routes × 2 callers → HTTP ${[...statuses].join('/')}; capture server connections ${capture.connections}`);
+    console.log(
+      `      reader/anonymous: ${attacks().length} attacks × 2 routes × 2 callers → HTTP ${[...statuses].join('/')}; capture server connections ${capture.connections}`,
+    );
   });
 
   it('form-urlencoded and text/plain bodies get 415 from both routes, whoever sends them, before anything is sent', async function () {
@@ -259,7 +497,11 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     let n = 0;
     for (const [name, id, body] of attacks()) {
       for (const route of ROUTES) {
-        for (const [who, token] of [['admin', tokens.admin], ['reader', tokens.reader], ['anonymous', undefined]]) {
+        for (const [who, token] of [
+          ['admin', tokens.admin],
+          ['reader', tokens.reader],
+          ['anonymous', undefined],
+        ]) {
           const url = `${red.url}sagemaker-config/${id}/${route}`;
           const form = await request(url, { token, raw: formEncode(body), contentType: 'application/x-www-form-urlencoded' });
           assert.equal(form.status, 415, `${who} ${route} "${name}" as a form: ${form.text}`);
@@ -292,25 +534,78 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     assert.equal(capture.connections, 0, 'connections to the capture server');
     assert.match(results['test region ${AWS_SECRET_ACCESS_KEY}'], /^Region holds \$\{…\}/);
     assert.match(results['endpoints endpoint path ${AWS_SECRET_ACCESS_KEY}'], /^Endpoint URL holds \$\{…\}/);
-    assert.match(results['test stored keys + token to the capture host'], /stored credentials are used only with the deployed endpoint URL/);
+    assert.match(
+      results['test stored keys + token to the capture host'],
+      /stored credentials are used only with the deployed endpoint URL/,
+    );
     assert.match(results['test chain to the capture host'], /Credential type "chain" uses the credentials of the Node-RED host/);
     assert.match(results['endpoints profile to the capture host'], /Credential type "profile"/);
     assert.match(results['test stored IoT certificate to the capture host, attacker CA'], /stored credentials are used only/);
     assert.match(results['test deployed IoT files to the capture host'], /IoT certificate file is read only as deployed/);
     // No file-existence oracle: the same answer for a file that exists and one that does not.
-    for (const route of ROUTES) assert.equal(results[`${route} file probe: an existing file`], results[`${route} file probe: a missing file`]);
+    for (const route of ROUTES)
+      assert.equal(results[`${route} file probe: an existing file`], results[`${route} file probe: a missing file`]);
     console.log(`      admin replay: ${Object.keys(results).length} refusals; capture server connections ${capture.connections}`);
   });
 
   it('the admin’s Test connection and endpoint list work against the emulator: typed keys, stored keys, a ${ENV} config with the host’s chain, IoT from PEM and from files', async function () {
     const before = (await red.collect()).stats.requests;
     const cases = [
-      ['typed keys, new node', 'new-node', { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl }, credentials: { ...TYPED } }],
-      ['stored keys (editor shows __PWRD__)', 'cKeysNoToken', { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl, maxAttempts: '1' }, credentials: { accessKeyId: STORED.accessKeyId, secretAccessKey: '__PWRD__', sessionToken: '__PWRD__' } }],
-      ['${ENV} fields as deployed, chain', 'cEnv', { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: '${SEC_EMULATOR_URL}', maxAttempts: '1' } }],
-      ['worker editor: the deployed ${ENV} config’s properties, no credentials', 'cEnv', { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: '${SEC_EMULATOR_URL}' }, credentials: {} }],
-      ['IoT, stored PEM', 'cIot', { settings: { region: 'us-east-1', credentialType: 'iot', endpoint: red.emulatorUrl, iotCredentialEndpoint: red.iot.endpoint, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing' }, credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca } }],
-      ['IoT, deployed file paths', 'cIotFile', { settings: { region: 'us-east-1', credentialType: 'iot', endpoint: red.emulatorUrl, iotCredentialEndpoint: red.iot.endpoint, iotRoleAlias: 'sagemaker-emulator', iotThingName: 'rel-thing', iotCertFile: path.join(tmp, 'device.crt'), iotKeyFile: path.join(tmp, 'device.key'), iotCaFile: path.join(tmp, 'ca.crt') } }],
+      [
+        'typed keys, new node',
+        'new-node',
+        { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl }, credentials: { ...TYPED } },
+      ],
+      [
+        'stored keys (editor shows __PWRD__)',
+        'cKeysNoToken',
+        {
+          settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl, maxAttempts: '1' },
+          credentials: { accessKeyId: STORED.accessKeyId, secretAccessKey: '__PWRD__', sessionToken: '__PWRD__' },
+        },
+      ],
+      [
+        '${ENV} fields as deployed, chain',
+        'cEnv',
+        { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: '${SEC_EMULATOR_URL}', maxAttempts: '1' } },
+      ],
+      [
+        'worker editor: the deployed ${ENV} config’s properties, no credentials',
+        'cEnv',
+        { settings: { region: '${SEC_REGION}', credentialType: 'chain', endpoint: '${SEC_EMULATOR_URL}' }, credentials: {} },
+      ],
+      [
+        'IoT, stored PEM',
+        'cIot',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            endpoint: red.emulatorUrl,
+            iotCredentialEndpoint: red.iot.endpoint,
+            iotRoleAlias: 'sagemaker-emulator',
+            iotThingName: 'rel-thing',
+          },
+          credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
+        },
+      ],
+      [
+        'IoT, deployed file paths',
+        'cIotFile',
+        {
+          settings: {
+            region: 'us-east-1',
+            credentialType: 'iot',
+            endpoint: red.emulatorUrl,
+            iotCredentialEndpoint: red.iot.endpoint,
+            iotRoleAlias: 'sagemaker-emulator',
+            iotThingName: 'rel-thing',
+            iotCertFile: path.join(tmp, 'device.crt'),
+            iotKeyFile: path.join(tmp, 'device.key'),
+            iotCaFile: path.join(tmp, 'ca.crt'),
+          },
+        },
+      ],
     ];
     for (const [name, id, body] of cases) {
       const t = await post('test', id, body, tokens.admin);
@@ -328,7 +623,9 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     const after = snap.stats.requests;
     assert.equal((after.GetCallerIdentity ?? 0) - (before.GetCallerIdentity ?? 0), cases.length);
     assert.equal((after.ListEndpoints ?? 0) - (before.ListEndpoints ?? 0), cases.length);
-    console.log(`      admin legitimate use: ${cases.length} configurations × Test connection + endpoint list → all ok against the emulator`);
+    console.log(
+      `      admin legitimate use: ${cases.length} configurations × Test connection + endpoint list → all ok against the emulator`,
+    );
   });
 
   it('secrets echoed back by an endpoint are scrubbed from answers: the host’s chain token at a deployed endpoint, keys the admin typed', async function () {
@@ -343,11 +640,17 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
       assert.ok(!r.text.includes(CHAIN_TOKEN) && !r.text.includes(CHAIN.secretAccessKey), `${route}: ${r.text}`);
       answers.push([`admin leaky ${route}`, r.text]);
     }
-    assert.ok(leaky.requests.some((q) => q.headers['x-amz-security-token'] === CHAIN_TOKEN), 'the deployed endpoint received the chain token (so the scrub was needed)');
+    assert.ok(
+      leaky.requests.some((q) => q.headers['x-amz-security-token'] === CHAIN_TOKEN),
+      'the deployed endpoint received the chain token (so the scrub was needed)',
+    );
 
     // Keys typed in the form are the admin's own and may go to any host; the answer still hides them.
     capture.reset();
-    const typed = { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url, maxAttempts: '1' }, credentials: { ...TYPED, sessionToken: 'secTypedSessionToken+HHHH' } };
+    const typed = {
+      settings: { region: 'us-east-1', credentialType: 'keys', endpoint: capture.url, maxAttempts: '1' },
+      credentials: { ...TYPED, sessionToken: 'secTypedSessionToken+HHHH' },
+    };
     for (const route of ROUTES) {
       const r = await post(route, 'cKeys', typed, tokens.admin);
       assert.equal(JSON.parse(r.text).ok, false);
@@ -359,14 +662,19 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     for (const s of [STORED.accessKeyId, STORED_TOKEN, CHAIN.accessKeyId, CHAIN_TOKEN, PROFILE.accessKeyId]) {
       assert.ok(!received.includes(s), `the capture server received ${s.slice(0, 10)}…`);
     }
-    console.log(`      reflected secrets: deployed chain endpoint got the token ${leaky.requests.length}× and the answers hid it; typed keys reached the admin's host ${capture.requests.length}× with no stored or host credential`);
+    console.log(
+      `      reflected secrets: deployed chain endpoint got the token ${leaky.requests.length}× and the answers hid it; typed keys reached the admin's host ${capture.requests.length}× with no stored or host credential`,
+    );
   });
 
   it('no secret or URL credential appears in any answer, log line, status, message error or the child’s output', async function () {
     const snap = await red.collect();
     const logs = snap.logs.join('\n');
     // The config with an API key in its endpoint URL: its warning, status and message error.
-    assert.match(logs, /Endpoint URL must be an http:\/\/ or https:\/\/ URL without user name, password, query or fragment: http:\/\/127\.0\.0\.1:\d+\?\*\*\*#\*\*\*/);
+    assert.match(
+      logs,
+      /Endpoint URL must be an http:\/\/ or https:\/\/ URL without user name, password, query or fragment: http:\/\/127\.0\.0\.1:\d+\?\*\*\*#\*\*\*/,
+    );
     // The worker on the echoing endpoint: the error arrived (with the echo), the token did not.
     assert.match(logs, /UnrecognizedClientException/);
     assert.match(logs, /captured/);
@@ -374,7 +682,9 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     for (const [where, text] of answers) findings.push(...leaks(where, text, keyLines));
     findings.push(...leaks('log', logs, keyLines));
     findings.push(...leaks('child stdout/stderr', red.stdio(), keyLines));
-    console.log(`      swept ${answers.length} answers, ${snap.logs.length} log lines and the child's output for ${SECRETS.length + keyLines.length} secrets: ${findings.length} found`);
+    console.log(
+      `      swept ${answers.length} answers, ${snap.logs.length} log lines and the child's output for ${SECRETS.length + keyLines.length} secrets: ${findings.length} found`,
+    );
     assert.deepEqual(findings, []);
   });
 });
@@ -406,11 +716,18 @@ describe('security: sagemaker-config admin routes without adminAuth (cross-site 
       assert.equal(form.status, 415, form.text);
       const text = await request(url, { raw: JSON.stringify(body), contentType: 'text/plain', headers: { origin } });
       assert.equal(text.status, 415, text.text);
-      const multipart = await request(url, { raw: '--b\r\nContent-Disposition: form-data; name="settings"\r\n\r\nx\r\n--b--\r\n', contentType: 'multipart/form-data; boundary=b', headers: { origin } });
+      const multipart = await request(url, {
+        raw: '--b\r\nContent-Disposition: form-data; name="settings"\r\n\r\nx\r\n--b--\r\n',
+        contentType: 'multipart/form-data; boundary=b',
+        headers: { origin },
+      });
       assert.equal(multipart.status, 415, multipart.text);
       // A JSON body from a page needs a CORS preflight, which Node-RED's admin API grants to
       // any origin; the browser then marks the request cross-site, and the route refuses it.
-      const preflight = await request(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const preflight = await request(url, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
       preflightAllowed = preflight.headers.get('access-control-allow-origin');
       for (const site of ['cross-site', 'same-site']) {
         const json = await request(url, { json: body, headers: { origin, 'sec-fetch-site': site, 'sec-fetch-mode': 'cors' } });
@@ -424,8 +741,13 @@ describe('security: sagemaker-config admin routes without adminAuth (cross-site 
     const snap = await red.collect();
     assert.deepEqual(leaks('log', snap.logs.join('\n')), []);
     // The editor's own call (same origin) still works.
-    const own = await request(`${red.url}sagemaker-config/new-node/endpoints`, { json: { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl }, credentials: { ...TYPED } }, headers: { 'sec-fetch-site': 'same-origin' } });
+    const own = await request(`${red.url}sagemaker-config/new-node/endpoints`, {
+      json: { settings: { region: 'us-east-1', credentialType: 'keys', endpoint: red.emulatorUrl }, credentials: { ...TYPED } },
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
     assert.equal(JSON.parse(own.text).ok, true, own.text);
-    console.log(`      no adminAuth: form, text/plain and multipart posts → 415; CORS preflight answered with allow-origin ${preflightAllowed}, then cross-site JSON → 403; capture server connections ${capture.connections}`);
+    console.log(
+      `      no adminAuth: form, text/plain and multipart posts → 415; CORS preflight answered with allow-origin ${preflightAllowed}, then cross-site JSON → 403; capture server connections ${capture.connections}`,
+    );
   });
 });

@@ -21,7 +21,8 @@ const FAILURE = {
   eventTime: '2022-01-25T22:46:00.608Z',
   receivedTime: '2022-01-25T22:46:00.455Z',
   invocationStatus: 'Failed',
-  failureReason: 'ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account for more information.',
+  failureReason:
+    'ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account for more information.',
   requestParameters: { endpointName: 'my-endpoint', inputLocation: 's3://bucket/in/input-data.csv' },
   inferenceId: 'job-2',
   eventVersion: '1.0',
@@ -81,14 +82,17 @@ describe('async-notification', function () {
     ['a body that is not JSON', 'hello', /not JSON/],
     ['an envelope whose Message is not JSON', JSON.stringify({ Type: 'Notification', Message: 'plain text' }), /SNS Message is not JSON/],
     ['a JSON array', '[1,2]', /not a JSON object/],
-    ['another service\'s event', JSON.stringify({ ...SUCCESS, eventSource: 'aws:s3' }), /not a SageMaker notification/],
+    ["another service's event", JSON.stringify({ ...SUCCESS, eventSource: 'aws:s3' }), /not a SageMaker notification/],
     ['no inferenceId', JSON.stringify({ ...SUCCESS, inferenceId: '' }), /no inferenceId/],
     ['an unknown status', JSON.stringify({ ...SUCCESS, invocationStatus: 'InProgress' }), /Completed or Failed/],
     ['a success without output location or response', JSON.stringify({ ...SUCCESS, responseParameters: {} }), /neither/],
     ['bad base64 in responseBody', JSON.stringify({ ...SUCCESS, responseBody: { content: '%%%', encoding: 'BASE64' } }), /base64/],
   ]) {
     it(`rejects ${what} with a NotificationError`, function () {
-      assert.throws(() => parseNotification(body), (err) => err instanceof NotificationError && pattern.test(err.message));
+      assert.throws(
+        () => parseNotification(body),
+        (err) => err instanceof NotificationError && pattern.test(err.message),
+      );
     });
   }
 

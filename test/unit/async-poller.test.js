@@ -9,11 +9,16 @@ function fakeS3(pageSize = 1000) {
   return {
     objects,
     calls,
-    put(bucket, key, size = 1) { objects.set(`${bucket}\n${key}`, size); },
+    put(bucket, key, size = 1) {
+      objects.set(`${bucket}\n${key}`, size);
+    },
     async list({ bucket, prefix, startAfter, continuationToken }) {
       calls.push({ bucket, prefix, startAfter, continuationToken });
-      const keys = [...objects.keys()].filter((k) => k.startsWith(`${bucket}\n`)).map((k) => k.slice(bucket.length + 1))
-        .filter((k) => k.startsWith(prefix)).sort(compareKeys);
+      const keys = [...objects.keys()]
+        .filter((k) => k.startsWith(`${bucket}\n`))
+        .map((k) => k.slice(bucket.length + 1))
+        .filter((k) => k.startsWith(prefix))
+        .sort(compareKeys);
       const from = continuationToken ? Number(continuationToken) : 0;
       const after = keys.filter((k) => startAfter === undefined || compareKeys(k, startAfter) > 0);
       const page = after.slice(from, from + pageSize);
@@ -31,8 +36,14 @@ function fakeClock() {
   return {
     timers,
     now: () => now,
-    setTimeout(fn, ms) { const t = { at: now + ms, fn }; timers.add(t); return t; },
-    clearTimeout(t) { timers.delete(t); },
+    setTimeout(fn, ms) {
+      const t = { at: now + ms, fn };
+      timers.add(t);
+      return t;
+    },
+    clearTimeout(t) {
+      timers.delete(t);
+    },
     // Advances time, running due timers and letting their promises settle.
     async advance(ms) {
       const end = now + ms;
@@ -72,7 +83,13 @@ describe('async-poller', function () {
     const s3 = fakeS3();
     const clock = fakeClock();
     const outcomes = [];
-    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push([j.id, o]) });
+    const p = new AsyncPoller({
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 1000,
+      list: s3.list,
+      timers: clock,
+      onOutcome: (j, o) => outcomes.push([j.id, o]),
+    });
     for (let i = 0; i < 100; i++) p.add(job(`j${String(i).padStart(3, '0')}`));
     await clock.advance(1000);
     assert.equal(s3.calls.length, 2);
@@ -83,7 +100,14 @@ describe('async-poller', function () {
     assert.equal(s3.calls.length, 4);
     assert.equal(outcomes.length, 51);
     assert.equal(outcomes.filter(([, o]) => o.type === 'output').length, 50);
-    assert.deepEqual(outcomes.find(([id]) => id === 'j001')[1], { type: 'failure', bucket: 'out-bucket', key: 'async-failures/ep/j001-error.out', size: 3, polls: 2, reads: 0 });
+    assert.deepEqual(outcomes.find(([id]) => id === 'j001')[1], {
+      type: 'failure',
+      bucket: 'out-bucket',
+      key: 'async-failures/ep/j001-error.out',
+      size: 3,
+      polls: 2,
+      reads: 0,
+    });
     assert.equal(p.size, 49);
     p.stop();
     assert.equal(clock.timers.size, 0);
@@ -93,7 +117,13 @@ describe('async-poller', function () {
     const s3 = fakeS3();
     const clock = fakeClock();
     const outcomes = [];
-    const p = new AsyncPoller({ pollIntervalMs: 500, maxPollIntervalMs: 500, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push([j.id, o.type]) });
+    const p = new AsyncPoller({
+      pollIntervalMs: 500,
+      maxPollIntervalMs: 500,
+      list: s3.list,
+      timers: clock,
+      onOutcome: (j, o) => outcomes.push([j.id, o.type]),
+    });
     p.add(job('a'));
     s3.put('out-bucket', 'async-output/ep/a.out');
     s3.put('out-bucket', 'async-failures/ep/a-error.out');
@@ -104,7 +134,14 @@ describe('async-poller', function () {
   it('grows the interval while nothing arrives', async function () {
     const s3 = fakeS3();
     const clock = fakeClock();
-    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 4000, backoffFactor: 2, list: s3.list, timers: clock, onOutcome() {} });
+    const p = new AsyncPoller({
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 4000,
+      backoffFactor: 2,
+      list: s3.list,
+      timers: clock,
+      onOutcome() {},
+    });
     p.add(job('a', { failureLocation: undefined }));
     await clock.advance(1000); // check at +1 s
     await clock.advance(2000); // +3 s
@@ -118,7 +155,13 @@ describe('async-poller', function () {
     const s3 = fakeS3();
     const clock = fakeClock();
     const outcomes = [];
-    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 30000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+    const p = new AsyncPoller({
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 30000,
+      list: s3.list,
+      timers: clock,
+      onOutcome: (j, o) => outcomes.push(o),
+    });
     p.add(job('a', { maxWaitMs: 2500 }));
     await clock.advance(2400);
     assert.equal(outcomes.length, 0);
@@ -135,8 +178,13 @@ describe('async-poller', function () {
     const errors = [];
     const outcomes = [];
     const p = new AsyncPoller({
-      pollIntervalMs: 1000, maxPollIntervalMs: 1000, timers: clock,
-      list: async (r) => { if (fail) throw new Error('boom'); return s3.list(r); },
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 1000,
+      timers: clock,
+      list: async (r) => {
+        if (fail) throw new Error('boom');
+        return s3.list(r);
+      },
       onListError: (e) => errors.push(e.message),
       onOutcome: (j, o) => outcomes.push(o.type),
     });
@@ -154,7 +202,13 @@ describe('async-poller', function () {
     const s3 = fakeS3();
     const clock = fakeClock();
     const outcomes = [];
-    const p = new AsyncPoller({ pollIntervalMs: 10000, maxPollIntervalMs: 10000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+    const p = new AsyncPoller({
+      pollIntervalMs: 10000,
+      maxPollIntervalMs: 10000,
+      list: s3.list,
+      timers: clock,
+      onOutcome: (j, o) => outcomes.push(o.type),
+    });
     s3.put('out-bucket', 'async-output/ep/a.out');
     p.add(job('a'), true);
     await clock.advance(0);
@@ -205,11 +259,28 @@ describe('async-poller', function () {
       const clock = fakeClock();
       const r = reader(clock, 0);
       const outcomes = [];
-      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+      const p = new AsyncPoller({
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 1000,
+        list: s3.list,
+        read: r.read,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o),
+      });
       p.add(job('a'));
       s3.put('out-bucket', 'async-output/ep/a.out', 5);
       await clock.advance(1000);
-      assert.deepEqual(outcomes, [{ type: 'output', bucket: 'out-bucket', key: 'async-output/ep/a.out', size: 5, polls: 1, reads: 1, data: 'data of async-output/ep/a.out' }]);
+      assert.deepEqual(outcomes, [
+        {
+          type: 'output',
+          bucket: 'out-bucket',
+          key: 'async-output/ep/a.out',
+          size: 5,
+          polls: 1,
+          reads: 1,
+          data: 'data of async-output/ep/a.out',
+        },
+      ]);
       assert.equal(p.size, 0);
       assert.equal(clock.timers.size, 0);
     });
@@ -221,8 +292,14 @@ describe('async-poller', function () {
       const outcomes = [];
       const readErrors = [];
       const p = new AsyncPoller({
-        pollIntervalMs: 1000, maxPollIntervalMs: 8000, backoffFactor: 2, list: s3.list, read: r.read, timers: clock,
-        onOutcome: (j, o) => outcomes.push(o), onReadError: (e, j, f, n) => readErrors.push(n),
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 8000,
+        backoffFactor: 2,
+        list: s3.list,
+        read: r.read,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o),
+        onReadError: (e, j, f, n) => readErrors.push(n),
       });
       p.add(job('a', { maxWaitMs: 60_000 }));
       s3.put('out-bucket', 'async-output/ep/a.out', 5);
@@ -231,7 +308,10 @@ describe('async-poller', function () {
       await clock.advance(120_000);
       assert.equal(s3.calls.length, listsAfterFound, 'no listing while the object is being read');
       // Reads at +1, then 1, 2, 4, 8, 8, … s apart, the last one at the deadline (+60 s).
-      assert.deepEqual(r.reads.map((x) => (x.at - 1_000_000) / 1000), [1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 60]);
+      assert.deepEqual(
+        r.reads.map((x) => (x.at - 1_000_000) / 1000),
+        [1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 60],
+      );
       assert.equal(outcomes.length, 1);
       const o = outcomes[0];
       assert.equal(o.type, 'unreadable');
@@ -249,7 +329,14 @@ describe('async-poller', function () {
       const clock = fakeClock();
       const r = reader(clock);
       const outcomes = [];
-      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+      const p = new AsyncPoller({
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 1000,
+        list: s3.list,
+        read: r.read,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o.type),
+      });
       p.add(job('a', { maxWaitMs: 2500 }));
       await clock.advance(2400);
       s3.put('out-bucket', 'async-output/ep/a.out', 5); // lands just before the deadline check
@@ -263,7 +350,14 @@ describe('async-poller', function () {
       const clock = fakeClock();
       const r = reader(clock, 1_000_000 + 5000);
       const outcomes = [];
-      const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o) });
+      const p = new AsyncPoller({
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 1000,
+        list: s3.list,
+        read: r.read,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o),
+      });
       p.add(job('a'));
       s3.put('out-bucket', 'async-failures/ep/a-error.out', 9);
       await clock.advance(10_000);
@@ -278,7 +372,14 @@ describe('async-poller', function () {
       const clock = fakeClock();
       const r = reader(clock);
       const outcomes = [];
-      const p = new AsyncPoller({ pollIntervalMs: 2000, maxPollIntervalMs: 30000, list: s3.list, read: r.read, timers: clock, onOutcome: (j, o) => outcomes.push(o.type) });
+      const p = new AsyncPoller({
+        pollIntervalMs: 2000,
+        maxPollIntervalMs: 30000,
+        list: s3.list,
+        read: r.read,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o.type),
+      });
       for (let i = 0; i < 100; i++) {
         p.add(job(`j${i}`, { maxWaitMs: 600_000 }));
         s3.put('out-bucket', `async-output/ep/j${i}.out`, 1);
@@ -298,8 +399,15 @@ describe('async-poller', function () {
       const outcomes = [];
       let release;
       const p = new AsyncPoller({
-        pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome: (j, o) => outcomes.push(o),
-        read: () => new Promise((resolve) => { release = resolve; }),
+        pollIntervalMs: 1000,
+        maxPollIntervalMs: 1000,
+        list: s3.list,
+        timers: clock,
+        onOutcome: (j, o) => outcomes.push(o),
+        read: () =>
+          new Promise((resolve) => {
+            release = resolve;
+          }),
       });
       p.add(job('a'));
       s3.put('out-bucket', 'async-output/ep/a.out', 5);

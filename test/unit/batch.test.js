@@ -17,7 +17,11 @@ describe('batch formats', function () {
 
     it('csv: several rows, a multi-line string, an empty array or an object fail with InputError on msg.payload', function () {
       for (const bad of [[[1], [2]], '1,2\n3,4', [], { a: 1 }, undefined, null, [1, NaN]]) {
-        assert.throws(() => encodeRow(bad, 'csv'), (e) => e.name === 'InputError' && e.field === 'msg.payload', JSON.stringify(bad));
+        assert.throws(
+          () => encodeRow(bad, 'csv'),
+          (e) => e.name === 'InputError' && e.field === 'msg.payload',
+          JSON.stringify(bad),
+        );
       }
     });
 
@@ -28,7 +32,10 @@ describe('batch formats', function () {
       const circular = {};
       circular.self = circular;
       for (const bad of ['not json', circular, undefined, () => 1, 10n, Infinity]) {
-        assert.throws(() => encodeRow(bad, 'json'), (e) => e.name === 'InputError' && e.field === 'msg.payload');
+        assert.throws(
+          () => encodeRow(bad, 'json'),
+          (e) => e.name === 'InputError' && e.field === 'msg.payload',
+        );
       }
     });
 
@@ -39,7 +46,15 @@ describe('batch formats', function () {
     });
 
     it('batchFormatFor: auto means json; text and binary cannot be batched', function () {
-      assert.deepEqual(['', 'auto', 'json', 'csv', 'jsonlines', 'text', 'binary'].map(batchFormatFor), ['json', 'json', 'json', 'csv', 'jsonlines', undefined, undefined]);
+      assert.deepEqual(['', 'auto', 'json', 'csv', 'jsonlines', 'text', 'binary'].map(batchFormatFor), [
+        'json',
+        'json',
+        'json',
+        'csv',
+        'jsonlines',
+        undefined,
+        undefined,
+      ]);
       assert.deepEqual(['csv', 'json', 'jsonlines'].map(batchContentType), ['text/csv', 'application/json', 'application/jsonlines']);
     });
   });
@@ -54,7 +69,10 @@ describe('batch formats', function () {
     it('JSON Lines gives one value per line; CSV one line per row (cells with format csv)', function () {
       assert.deepEqual(splitResponse(buf('{"a":1}\n{"a":2}\n'), 'application/jsonlines', 'auto', 2), [{ a: 1 }, { a: 2 }]);
       assert.deepEqual(splitResponse(buf('1,0.5\n0,0.1\n'), 'text/csv', 'auto', 2), ['1,0.5', '0,0.1']);
-      assert.deepEqual(splitResponse(buf('1,0.5\r\n0,0.1'), 'text/csv', 'csv', 2), [[1, 0.5], [0, 0.1]]);
+      assert.deepEqual(splitResponse(buf('1,0.5\r\n0,0.1'), 'text/csv', 'csv', 2), [
+        [1, 0.5],
+        [0, 0.1],
+      ]);
     });
 
     it('a row count that differs from the batch is BatchSizeMismatch with both counts', function () {
@@ -67,13 +85,22 @@ describe('batch formats', function () {
       for (const [body, type, rows] of cases) {
         assert.throws(
           () => splitResponse(body, type, 'auto', 5),
-          (e) => e instanceof BatchSizeMismatch && e.name === 'BatchSizeMismatch' && e.batchSize === 5 && e.responseRows === rows && e.message.includes(`${rows} row`) && e.message.includes('batch of 5'),
+          (e) =>
+            e instanceof BatchSizeMismatch &&
+            e.name === 'BatchSizeMismatch' &&
+            e.batchSize === 5 &&
+            e.responseRows === rows &&
+            e.message.includes(`${rows} row`) &&
+            e.message.includes('batch of 5'),
         );
       }
     });
 
     it('a JSON body that does not parse is a DecodeError', function () {
-      assert.throws(() => splitResponse(buf('[1,'), 'application/json', 'auto', 2), (e) => e.name === 'DecodeError');
+      assert.throws(
+        () => splitResponse(buf('[1,'), 'application/json', 'auto', 2),
+        (e) => e.name === 'DecodeError',
+      );
     });
   });
 });
@@ -100,7 +127,10 @@ describe('Batcher', function () {
     const out = [];
     const b = new Batcher({ size: 3, windowMs: 20, maxBytes: 1000, timers, onBatch: (x) => out.push(x) });
     for (let i = 0; i < 3; i++) b.add('k', `r${i}`, 3, i);
-    assert.deepEqual(out.map((x) => x.items), [[0, 1, 2]]);
+    assert.deepEqual(
+      out.map((x) => x.items),
+      [[0, 1, 2]],
+    );
     assert.equal(timers.pending.size, 0);
     assert.equal(b.pending, 0);
   });
@@ -115,7 +145,10 @@ describe('Batcher', function () {
     assert.equal([...timers.pending.values()][0].ms, 20);
     assert.equal(b.pending, 2);
     timers.fire();
-    assert.deepEqual(out.map((x) => x.rows), [['a', 'b']]);
+    assert.deepEqual(
+      out.map((x) => x.rows),
+      [['a', 'b']],
+    );
   });
 
   it('keeps one batch per key', function () {
@@ -125,9 +158,18 @@ describe('Batcher', function () {
     b.add('x', 'x1', 3, 'x1');
     b.add('y', 'y1', 3, 'y1');
     b.add('x', 'x2', 3, 'x2');
-    assert.deepEqual(out.map((x) => [x.key, x.items]), [['x', ['x1', 'x2']]]);
+    assert.deepEqual(
+      out.map((x) => [x.key, x.items]),
+      [['x', ['x1', 'x2']]],
+    );
     timers.fire();
-    assert.deepEqual(out.map((x) => [x.key, x.items]), [['x', ['x1', 'x2']], ['y', ['y1']]]);
+    assert.deepEqual(
+      out.map((x) => [x.key, x.items]),
+      [
+        ['x', ['x1', 'x2']],
+        ['y', ['y1']],
+      ],
+    );
   });
 
   it('sends the open batch first when a row would take it over the byte limit', function () {
@@ -136,7 +178,10 @@ describe('Batcher', function () {
     b.add('k', 'aaaa', 5, 1);
     b.add('k', 'bbbb', 5, 2);
     b.add('k', 'cccc', 5, 3);
-    assert.deepEqual(out.map((x) => x.items), [[1, 2]]);
+    assert.deepEqual(
+      out.map((x) => x.items),
+      [[1, 2]],
+    );
   });
 
   it('close() returns the waiting items unsent and stops the windows', function () {

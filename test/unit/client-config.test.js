@@ -89,7 +89,11 @@ describe('client-config: parseSettings', function () {
     assert.match(bad(raw, { iotCert: 'C' }).message, /private key is required/);
     const s = ok({ ...raw, iotThingName: 'thing', iotCertFile: '/c.pem', iotKeyFile: '/k.pem', iotCaFile: ' ' }, { iotKey: 'KEYPEM' });
     assert.deepEqual(s.iot, {
-      endpoint: 'abc.credentials.iot.us-east-1.amazonaws.com', roleAlias: 'alias', thingName: 'thing', certFile: '/c.pem', key: 'KEYPEM',
+      endpoint: 'abc.credentials.iot.us-east-1.amazonaws.com',
+      roleAlias: 'alias',
+      thingName: 'thing',
+      certFile: '/c.pem',
+      key: 'KEYPEM',
     });
     // The key never shows in a problem text.
     assert.ok(!bad({ ...raw, iotCredentialEndpoint: 'http://x' }, { iotCert: 'C', iotKey: 'KEYPEM' }).message.includes('KEYPEM'));
@@ -111,8 +115,10 @@ describe('client-config: parseSettings', function () {
 
   it('normalises endpoint URLs (trailing slash removed) and rejects malformed ones', function () {
     assert.equal(ok({ endpoint: 'http://127.0.0.1:9080/' }).endpoint, 'http://127.0.0.1:9080');
-    assert.equal(ok({ endpoint: 'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base//' }).endpoint,
-      'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base');
+    assert.equal(
+      ok({ endpoint: 'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base//' }).endpoint,
+      'https://vpce-1.runtime.sagemaker.us-east-1.vpce.amazonaws.com/base',
+    );
     assert.equal(ok({ s3Endpoint: 'http://localhost:4569' }).s3Endpoint, 'http://localhost:4569');
     for (const endpoint of ['localhost:9080', 'ftp://x', 'http://', 'not a url', 'http://h/?q=1']) {
       const p = bad({ endpoint });
@@ -174,7 +180,6 @@ describe('client-config: helpers', function () {
     assert.equal(defaultSessionName('x'.repeat(100)).length, 64);
   });
 
-
   it('stsEndpointFor: SDK env vars win, a non-AWS custom endpoint serves STS, an AWS host does not', function () {
     assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, {}), 'http://127.0.0.1:9080');
     assert.equal(stsEndpointFor({ endpoint: 'http://127.0.0.1:9080' }, { AWS_ENDPOINT_URL_STS: 'http://x' }), undefined);
@@ -221,9 +226,16 @@ describe('client-config: helpers', function () {
     const creds = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
     const s = ok({ region: 'eu-west-1', endpoint: 'http://h:1/', maxAttempts: '5', retryMode: 'adaptive' });
     const o = runtimeClientOptions(s, creds);
-    assert.deepEqual({ ...o, credentials: undefined }, {
-      region: 'eu-west-1', endpoint: 'http://h:1', maxAttempts: 5, retryMode: 'adaptive', credentials: undefined,
-    });
+    assert.deepEqual(
+      { ...o, credentials: undefined },
+      {
+        region: 'eu-west-1',
+        endpoint: 'http://h:1',
+        maxAttempts: 5,
+        retryMode: 'adaptive',
+        credentials: undefined,
+      },
+    );
     assert.equal(runtimeClientOptions(ok({ credentialType: 'profile', profile: 'p' }), creds).profile, 'p');
     assert.equal('region' in runtimeClientOptions(ok({}), creds), false);
   });
@@ -247,11 +259,14 @@ describe('credentials', function () {
     let calls = 0;
     let now = 0;
     let fail = true;
-    const provider = memoizeCredentials(async () => {
-      calls += 1;
-      if (fail) throw new Error('boom');
-      return { accessKeyId: `k${calls}`, secretAccessKey: 's', expiration: new Date(now + 3600_000) };
-    }, () => now);
+    const provider = memoizeCredentials(
+      async () => {
+        calls += 1;
+        if (fail) throw new Error('boom');
+        return { accessKeyId: `k${calls}`, secretAccessKey: 's', expiration: new Date(now + 3600_000) };
+      },
+      () => now,
+    );
     await assert.rejects(provider(), /boom/);
     fail = false;
     const [a, b] = await Promise.all([provider(), provider()]);

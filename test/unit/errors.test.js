@@ -22,7 +22,9 @@ describe('lib/errors', function () {
 
   it('ModelError keeps original status, message, log stream ARN and builds the CloudWatch link', function () {
     const arn = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/Endpoints/my-ep:log-stream:AllTraffic/i-0abc';
-    const info = describeError(sdkError('ModelError', 424, { fields: { OriginalStatusCode: 400, OriginalMessage: 'bad input', LogStreamArn: arn } }));
+    const info = describeError(
+      sdkError('ModelError', 424, { fields: { OriginalStatusCode: 400, OriginalMessage: 'bad input', LogStreamArn: arn } }),
+    );
     assert.strictEqual(info.name, 'ModelError');
     assert.strictEqual(info.statusCode, 424);
     assert.strictEqual(info.requestId, 'req-1');

@@ -23,7 +23,10 @@ describe('iot-credentials settings', function () {
   });
 
   it('requires the credential endpoint and says how to find it', function () {
-    assert.match(validateIotSettings({ ...good, endpoint: '' }), /endpoint is required.*describe-endpoint --endpoint-type iot:CredentialProvider/);
+    assert.match(
+      validateIotSettings({ ...good, endpoint: '' }),
+      /endpoint is required.*describe-endpoint --endpoint-type iot:CredentialProvider/,
+    );
   });
 
   it('rejects an http:// endpoint, a path, and a non-host', function () {
@@ -51,7 +54,10 @@ describe('iot-credentials settings', function () {
 
 describe('iot-credentials endpoint parsing', function () {
   it('takes a host name, host:port, or an https URL with a trailing slash', function () {
-    assert.deepEqual(parseIotEndpoint('abc.credentials.iot.us-east-1.amazonaws.com'), { host: 'abc.credentials.iot.us-east-1.amazonaws.com', port: 443 });
+    assert.deepEqual(parseIotEndpoint('abc.credentials.iot.us-east-1.amazonaws.com'), {
+      host: 'abc.credentials.iot.us-east-1.amazonaws.com',
+      port: 443,
+    });
     assert.deepEqual(parseIotEndpoint('127.0.0.1:8443'), { host: '127.0.0.1', port: 8443 });
     assert.deepEqual(parseIotEndpoint(' https://abc.example.com/ '), { host: 'abc.example.com', port: 443 });
   });
@@ -59,18 +65,31 @@ describe('iot-credentials endpoint parsing', function () {
 
 describe('iot-credentials response parsing', function () {
   it('turns the credentials document into an SDK identity with a Date expiration', function () {
-    const c = parseCredentials(JSON.stringify({
-      credentials: { accessKeyId: 'ASIAX', secretAccessKey: 'sec', sessionToken: 'tok', expiration: '2030-01-02T03:04:05Z' },
-    }));
-    assert.deepEqual(c, { accessKeyId: 'ASIAX', secretAccessKey: 'sec', sessionToken: 'tok', expiration: new Date('2030-01-02T03:04:05Z') });
+    const c = parseCredentials(
+      JSON.stringify({
+        credentials: { accessKeyId: 'ASIAX', secretAccessKey: 'sec', sessionToken: 'tok', expiration: '2030-01-02T03:04:05Z' },
+      }),
+    );
+    assert.deepEqual(c, {
+      accessKeyId: 'ASIAX',
+      secretAccessKey: 'sec',
+      sessionToken: 'tok',
+      expiration: new Date('2030-01-02T03:04:05Z'),
+    });
   });
 
   it('fails clearly on a body that is not JSON or lacks a field', function () {
     assert.throws(() => parseCredentials('<html>'), /not JSON/);
     assert.throws(() => parseCredentials('{"credentials":{"accessKeyId":"A"}}'), /no usable credentials/);
-    assert.throws(() => parseCredentials(JSON.stringify({
-      credentials: { accessKeyId: 'A', secretAccessKey: 'S', sessionToken: 'T', expiration: 'soon' },
-    })), /no usable credentials/);
+    assert.throws(
+      () =>
+        parseCredentials(
+          JSON.stringify({
+            credentials: { accessKeyId: 'A', secretAccessKey: 'S', sessionToken: 'T', expiration: 'soon' },
+          }),
+        ),
+      /no usable credentials/,
+    );
   });
 });
 
@@ -116,7 +135,8 @@ describe('normalisePem', function () {
   });
 
   it('leaves blocks with headers (legacy encrypted keys) untouched', function () {
-    const enc = '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n';
+    const enc =
+      '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n';
     assert.equal(normalisePem(enc), enc);
   });
 });

@@ -79,15 +79,18 @@ describe('job-journal', function () {
 
   it('garbage lines and malformed jobs in the middle are skipped and counted', async function () {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, [
-      JSON.stringify({ format: JOURNAL_FORMAT, version: 1 }),
-      JSON.stringify({ put: 'a', job: job(1) }),
-      'not json at all',
-      JSON.stringify({ put: 'b', job: { nope: true } }),
-      JSON.stringify({ what: 'ever' }),
-      JSON.stringify({ put: 'c', job: job(3) }),
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        JSON.stringify({ format: JOURNAL_FORMAT, version: 1 }),
+        JSON.stringify({ put: 'a', job: job(1) }),
+        'not json at all',
+        JSON.stringify({ put: 'b', job: { nope: true } }),
+        JSON.stringify({ what: 'ever' }),
+        JSON.stringify({ put: 'c', job: job(3) }),
+        '',
+      ].join('\n'),
+    );
     const j = openFileJournal({ file, validate });
     assert.deepEqual([...j.restored.keys()].sort(), ['a', 'c']);
     assert.match(j.warnings.join('\n'), /skipped 2 unreadable records/);

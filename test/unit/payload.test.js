@@ -28,7 +28,16 @@ describe('lib/payload encodeBody', function () {
 
   it('csv: rows to text/csv; strings taken as CSV already; nested objects rejected', function () {
     assert.deepStrictEqual(encodeBody([1, 2, 3], 'csv'), { body: Buffer.from('1,2,3'), contentType: 'text/csv' });
-    assert.strictEqual(encodeBody([[1, 2], [3, 4]], 'csv').body.toString(), '1,2\n3,4');
+    assert.strictEqual(
+      encodeBody(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'csv',
+      ).body.toString(),
+      '1,2\n3,4',
+    );
     assert.strictEqual(encodeBody('1,2\n3,4', 'csv').body.toString(), '1,2\n3,4');
     assert.throws(() => encodeBody([[1, { x: 1 }]], 'csv'), isInputError(/row 1 column 2 is an object/));
     assert.throws(() => encodeBody({ x: 1 }, 'csv'), isInputError(/needs an array/));
@@ -81,7 +90,7 @@ describe('lib/payload decodeBody', function () {
     assert.strictEqual(d.value, 'oops{');
     assert.match(d.warning, /application\/json.*not valid JSON/);
   });
-  it('empty bodies: auto and text give \'\', json null, csv [], buffer an empty Buffer', function () {
+  it("empty bodies: auto and text give '', json null, csv [], buffer an empty Buffer", function () {
     assert.strictEqual(decodeBody(null, 'application/json').value, '');
     assert.strictEqual(decodeBody(b(''), 'text/plain', 'text').value, '');
     assert.strictEqual(decodeBody(null, 'application/json', 'json').value, null);
@@ -92,10 +101,16 @@ describe('lib/payload decodeBody', function () {
     assert.deepStrictEqual(decodeBody(b('{"a":1}'), 'application/octet-stream', 'json').value, { a: 1 });
     assert.strictEqual(decodeBody(b('{"a":1}'), 'application/json', 'text').value, '{"a":1}');
     assert.ok(Buffer.isBuffer(decodeBody(b('{"a":1}'), 'application/json', 'buffer').value));
-    assert.deepStrictEqual(decodeBody(b('0.5,abc\n1,2\n'), 'text/plain', 'csv').value, [[0.5, 'abc'], [1, 2]]);
+    assert.deepStrictEqual(decodeBody(b('0.5,abc\n1,2\n'), 'text/plain', 'csv').value, [
+      [0.5, 'abc'],
+      [1, 2],
+    ]);
   });
   it('json: an invalid body throws naming the content type and the start of the body', function () {
-    assert.throws(() => decodeBody(b('<html>bad gateway</html>'), 'text/html', 'json'), (e) => e.name === 'DecodeError' && /content type text\/html/.test(e.message) && /<html>bad gateway/.test(e.message));
+    assert.throws(
+      () => decodeBody(b('<html>bad gateway</html>'), 'text/html', 'json'),
+      (e) => e.name === 'DecodeError' && /content type text\/html/.test(e.message) && /<html>bad gateway/.test(e.message),
+    );
   });
   it('content type helpers', function () {
     assert.strictEqual(mediaType(' Application/JSON ; charset=utf-8'), 'application/json');

@@ -3,7 +3,13 @@ const assert = require('node:assert/strict');
 const { QueueConsumer, RecentIds } = require('../../dist/lib/queue-consumer.js');
 
 const note = (id, extra = {}) =>
-  JSON.stringify({ inferenceId: id, invocationStatus: 'Completed', eventSource: 'aws:sagemaker', responseParameters: { outputLocation: `s3://b/${id}.out` }, ...extra });
+  JSON.stringify({
+    inferenceId: id,
+    invocationStatus: 'Completed',
+    eventSource: 'aws:sagemaker',
+    responseParameters: { outputLocation: `s3://b/${id}.out` },
+    ...extra,
+  });
 
 /** A fake queue: batches handed out in order; then receive blocks until aborted. */
 function fakeQueue(batches, { failReceives = 0 } = {}) {

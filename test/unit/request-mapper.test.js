@@ -2,7 +2,7 @@
 const assert = require('node:assert/strict');
 const { requestMapper } = require('../../dist/lib/request.js');
 
-describe('request mapper: one node\'s settings, prepared once', function () {
+describe("request mapper: one node's settings, prepared once", function () {
   it('maps messages like mapRequest: node fields win, blank ones come from msg.headers', function () {
     const map = requestMapper('invoke', { customAttributes: 'node', accept: '' });
     const r = map.request('ep', { payload: { a: 1 }, headers: { 'X-Amzn-SageMaker-Custom-Attributes': 'header', Accept: 'text/csv' } });
@@ -15,12 +15,18 @@ describe('request mapper: one node\'s settings, prepared once', function () {
   it('an unusable node field fails every message with the field named, before anything is encoded', function () {
     const map = requestMapper('invoke', { customAttributes: 'a'.repeat(1025) });
     for (let i = 0; i < 2; i++) {
-      assert.throws(() => map.request('ep', { payload: 'x' }), (e) => e.name === 'InputError' && /CustomAttributes \(node setting\) must be at most 1024/.test(e.message));
+      assert.throws(
+        () => map.request('ep', { payload: 'x' }),
+        (e) => e.name === 'InputError' && /CustomAttributes \(node setting\) must be at most 1024/.test(e.message),
+      );
     }
   });
 
   it('an unknown request format fails every message', function () {
-    assert.throws(() => requestMapper('stream', { requestFormat: 'yaml' }).request('ep', { payload: 'x' }), /Request format must be one of/);
+    assert.throws(
+      () => requestMapper('stream', { requestFormat: 'yaml' }).request('ep', { payload: 'x' }),
+      /Request format must be one of/,
+    );
   });
 
   it('fields() leaves the body out (batching groups messages by it)', function () {

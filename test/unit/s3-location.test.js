@@ -1,7 +1,14 @@
 'use strict';
 const assert = require('node:assert/strict');
 const {
-  parseS3Uri, formatS3Uri, isS3Uri, bucketNameProblem, keyProblem, joinKey, keyDirectory, inputTargetProblem,
+  parseS3Uri,
+  formatS3Uri,
+  isS3Uri,
+  bucketNameProblem,
+  keyProblem,
+  joinKey,
+  keyDirectory,
+  inputTargetProblem,
 } = require('../../dist/lib/s3-location.js');
 
 describe('s3-location', function () {

@@ -16,7 +16,11 @@ function collect(options, parts) {
 describe('stream-parts: what the PayloadParts of one stream become', function () {
   it('part mode sends each part as text, holding back a character split across parts', async function () {
     const euro = Buffer.from('€');
-    const r = await collect({ split: 'part', decode: 'string', text: 'none' }, [Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)]), euro.subarray(1), 'b']);
+    const r = await collect({ split: 'part', decode: 'string', text: 'none' }, [
+      Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)]),
+      euro.subarray(1),
+      'b',
+    ]);
     assert.deepEqual(r.out, ['a', '€', 'b']);
     assert.equal(r.completion, 'a€b');
     assert.equal(r.parts, 3);

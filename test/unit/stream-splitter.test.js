@@ -33,7 +33,10 @@ function run(splitter, parts) {
 }
 
 const textArb = fc
-  .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r', 'é', '€', '日本語', '🚀', '🙂\n', '')), { maxLength: 30 })
+  .array(
+    fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r', 'é', '€', '日本語', '🚀', '🙂\n', '')),
+    { maxLength: 30 },
+  )
   .map((xs) => xs.join(''));
 const cutsArb = fc.array(fc.nat(), { maxLength: 40 });
 
@@ -43,7 +46,10 @@ describe('stream-splitter', function () {
       fc.property(textArb, cutsArb, (text, cuts) => {
         const pieces = run(new TextSplitter('part'), cut(Buffer.from(text), cuts));
         assert.strictEqual(pieces.join(''), text);
-        assert.ok(pieces.every((p) => p !== ''), 'no empty pieces');
+        assert.ok(
+          pieces.every((p) => p !== ''),
+          'no empty pieces',
+        );
       }),
       { numRuns: 500 },
     );
@@ -71,7 +77,10 @@ describe('stream-splitter', function () {
   it('holds back a 4-byte emoji cut into single bytes until it is complete', function () {
     const u = new Utf8Stream();
     const bytes = Buffer.from('🚀');
-    assert.deepStrictEqual([0, 1, 2].map((i) => u.push(bytes.subarray(i, i + 1))), ['', '', '']);
+    assert.deepStrictEqual(
+      [0, 1, 2].map((i) => u.push(bytes.subarray(i, i + 1))),
+      ['', '', ''],
+    );
     assert.strictEqual(u.push(bytes.subarray(3)), '🚀');
     assert.strictEqual(u.end(), '');
   });

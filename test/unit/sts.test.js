@@ -10,9 +10,26 @@ const { stsTarget, getCallerIdentity } = require('../../dist/lib/sts.js');
 const { ServiceError } = require('../../dist/lib/signed-request.js');
 
 const KEYS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'very-secret-value' };
-const REGIONS = ['us-east-1', 'eu-central-1', 'ap-southeast-2', 'me-central-1', 'il-central-1', 'mx-central-1', 'cn-north-1', 'cn-northwest-1',
-  'us-gov-west-1', 'us-iso-east-1', 'us-isob-east-1', 'eu-isoe-west-1', 'us-isof-south-1', 'eusc-de-east-1', 'aws-global', 'aws-cn-global',
-  'aws-us-gov-global', 'xx-unknown-1'];
+const REGIONS = [
+  'us-east-1',
+  'eu-central-1',
+  'ap-southeast-2',
+  'me-central-1',
+  'il-central-1',
+  'mx-central-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'us-gov-west-1',
+  'us-iso-east-1',
+  'us-isob-east-1',
+  'eu-isoe-west-1',
+  'us-isof-south-1',
+  'eusc-de-east-1',
+  'aws-global',
+  'aws-cn-global',
+  'aws-us-gov-global',
+  'xx-unknown-1',
+];
 const ENV_VARS = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'];
 
 /** What the SDK's STS client resolves (its endpoint rules, no request sent). */
@@ -56,8 +73,17 @@ const errorXml = (code, message) =>
 describe('sts: where GetCallerIdentity goes (as the SDK STS client decides)', function () {
   for (const region of REGIONS) {
     it(`${region}: regional, FIPS, dual-stack and both`, function () {
-      for (const [UseFIPS, UseDualStack] of [[false, false], [true, false], [false, true], [true, true]]) {
-        assert.deepEqual(stsTarget({ region, useFips: UseFIPS, useDualstack: UseDualStack }, {}), sdkEndpoint({ Region: region, UseFIPS, UseDualStack }), `FIPS ${UseFIPS}, dual-stack ${UseDualStack}`);
+      for (const [UseFIPS, UseDualStack] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        assert.deepEqual(
+          stsTarget({ region, useFips: UseFIPS, useDualstack: UseDualStack }, {}),
+          sdkEndpoint({ Region: region, UseFIPS, UseDualStack }),
+          `FIPS ${UseFIPS}, dual-stack ${UseDualStack}`,
+        );
       }
     });
   }
@@ -66,18 +92,39 @@ describe('sts: where GetCallerIdentity goes (as the SDK STS client decides)', fu
     const Endpoint = 'http://127.0.0.1:9080';
     assert.deepEqual(stsTarget({ endpoint: Endpoint, region: 'eu-west-1' }, {}), { url: Endpoint, signingRegion: 'eu-west-1' });
     assert.equal(sdkEndpoint({ Region: 'eu-west-1', Endpoint }).url, Endpoint);
-    assert.throws(() => stsTarget({ endpoint: Endpoint, region: 'eu-west-1', useFips: true }, {}), /^Error: Invalid Configuration: FIPS and custom endpoint are not supported$/);
-    assert.throws(() => sdkEndpoint({ Region: 'eu-west-1', Endpoint, UseFIPS: true }), /Invalid Configuration: FIPS and custom endpoint are not supported/);
-    assert.throws(() => stsTarget({ endpoint: Endpoint, region: 'eu-west-1', useDualstack: true }, {}), /^Error: Invalid Configuration: Dualstack and custom endpoint are not supported$/);
-    assert.throws(() => sdkEndpoint({ Region: 'eu-west-1', Endpoint, UseDualStack: true }), /Invalid Configuration: Dualstack and custom endpoint are not supported/);
+    assert.throws(
+      () => stsTarget({ endpoint: Endpoint, region: 'eu-west-1', useFips: true }, {}),
+      /^Error: Invalid Configuration: FIPS and custom endpoint are not supported$/,
+    );
+    assert.throws(
+      () => sdkEndpoint({ Region: 'eu-west-1', Endpoint, UseFIPS: true }),
+      /Invalid Configuration: FIPS and custom endpoint are not supported/,
+    );
+    assert.throws(
+      () => stsTarget({ endpoint: Endpoint, region: 'eu-west-1', useDualstack: true }, {}),
+      /^Error: Invalid Configuration: Dualstack and custom endpoint are not supported$/,
+    );
+    assert.throws(
+      () => sdkEndpoint({ Region: 'eu-west-1', Endpoint, UseDualStack: true }),
+      /Invalid Configuration: Dualstack and custom endpoint are not supported/,
+    );
   });
 
   it('AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; the config node’s endpoint first', function () {
     const r = 'us-west-2';
-    assert.equal(stsTarget({ region: r }, { AWS_ENDPOINT_URL_STS: 'http://sts.local', AWS_ENDPOINT_URL: 'http://all.local' }).url, 'http://sts.local');
+    assert.equal(
+      stsTarget({ region: r }, { AWS_ENDPOINT_URL_STS: 'http://sts.local', AWS_ENDPOINT_URL: 'http://all.local' }).url,
+      'http://sts.local',
+    );
     assert.equal(stsTarget({ region: r }, { AWS_ENDPOINT_URL: 'http://all.local' }).url, 'http://all.local');
-    assert.equal(stsTarget({ region: r }, { AWS_ENDPOINT_URL_STS: 'http://sts.local', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' }).url, 'https://sts.us-west-2.amazonaws.com');
-    assert.equal(stsTarget({ region: r, endpoint: 'http://emu.local' }, { AWS_ENDPOINT_URL_STS: 'http://sts.local' }).url, 'http://emu.local');
+    assert.equal(
+      stsTarget({ region: r }, { AWS_ENDPOINT_URL_STS: 'http://sts.local', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' }).url,
+      'https://sts.us-west-2.amazonaws.com',
+    );
+    assert.equal(
+      stsTarget({ region: r, endpoint: 'http://emu.local' }, { AWS_ENDPOINT_URL_STS: 'http://sts.local' }).url,
+      'http://emu.local',
+    );
   });
 });
 
@@ -98,11 +145,23 @@ describe('sts: GetCallerIdentity on the wire, beside the SDK STS client', functi
     const server = await recorder(reply);
     try {
       Object.assign(process.env, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace('$URL', server.url)])));
-      const sdk = new STSClient({ region: 'eu-west-1', credentials: KEYS, maxAttempts: 1, ...(env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL ? {} : { endpoint: server.url }) });
-      const settle = (p) => p.then((value) => ({ value }), (error) => ({ error }));
+      const sdk = new STSClient({
+        region: 'eu-west-1',
+        credentials: KEYS,
+        maxAttempts: 1,
+        ...(env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL ? {} : { endpoint: server.url }),
+      });
+      const settle = (p) =>
+        p.then(
+          (value) => ({ value }),
+          (error) => ({ error }),
+        );
       const theirs = await settle(sdk.send(new GetCallerIdentityCommand({})));
       sdk.destroy();
-      const target = stsTarget({ endpoint: env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL ? undefined : server.url, region: 'eu-west-1' });
+      const target = stsTarget({
+        endpoint: env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL ? undefined : server.url,
+        region: 'eu-west-1',
+      });
       const ours = await settle(getCallerIdentity({ target, credentials: KEYS }));
       return { theirs, ours, seen: server.seen };
     } finally {
@@ -111,7 +170,11 @@ describe('sts: GetCallerIdentity on the wire, beside the SDK STS client', functi
   }
 
   it('sends the same signed Query request and reads the same identity (XML entities included)', async function () {
-    const { theirs, ours, seen } = await both(() => ({ status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'rid-1' }, text: IDENTITY_XML }));
+    const { theirs, ours, seen } = await both(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'rid-1' },
+      text: IDENTITY_XML,
+    }));
     assert.ifError(theirs.error);
     assert.ifError(ours.error);
     for (const k of ['Account', 'Arn', 'UserId']) assert.equal(ours.value[k], theirs.value[k], k);
@@ -127,7 +190,9 @@ describe('sts: GetCallerIdentity on the wire, beside the SDK STS client', functi
   });
 
   it('goes to AWS_ENDPOINT_URL_STS when it is set, as the SDK does', async function () {
-    const { theirs, ours, seen } = await both(() => ({ status: 200, headers: { 'content-type': 'text/xml' }, text: IDENTITY_XML }), { env: { AWS_ENDPOINT_URL_STS: '$URL', AWS_ENDPOINT_URL: 'http://127.0.0.1:9/' } });
+    const { theirs, ours, seen } = await both(() => ({ status: 200, headers: { 'content-type': 'text/xml' }, text: IDENTITY_XML }), {
+      env: { AWS_ENDPOINT_URL_STS: '$URL', AWS_ENDPOINT_URL: 'http://127.0.0.1:9/' },
+    });
     assert.ifError(theirs.error);
     assert.ifError(ours.error);
     assert.equal(seen.length, 2);
@@ -140,7 +205,11 @@ describe('sts: GetCallerIdentity on the wire, beside the SDK STS client', functi
       [400, 'ExpiredToken', 'The security token included in the request is expired &amp; gone'],
     ];
     for (const [status, code, message] of cases) {
-      const { theirs, ours } = await both(() => ({ status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'rid-2' }, text: errorXml(code, message) }));
+      const { theirs, ours } = await both(() => ({
+        status,
+        headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'rid-2' },
+        text: errorXml(code, message),
+      }));
       assert.ok(ours.error instanceof ServiceError, String(ours.error));
       assert.equal(ours.error.name, theirs.error.name);
       assert.equal(ours.error.message, theirs.error.message);

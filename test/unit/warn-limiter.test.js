@@ -12,13 +12,16 @@ describe('warn-limiter', function () {
       w.warn('list', `list ${i}`);
       now += 500; // 50 s in all
     }
-    assert.deepEqual(out.filter((t) => t.startsWith('read')), [
-      'read 0',
-      'read 20 (19 similar warnings held back)',
-      'read 40 (19 similar warnings held back)',
-      'read 60 (19 similar warnings held back)',
-      'read 80 (19 similar warnings held back)',
-    ]);
+    assert.deepEqual(
+      out.filter((t) => t.startsWith('read')),
+      [
+        'read 0',
+        'read 20 (19 similar warnings held back)',
+        'read 40 (19 similar warnings held back)',
+        'read 60 (19 similar warnings held back)',
+        'read 80 (19 similar warnings held back)',
+      ],
+    );
     assert.equal(out.filter((t) => t.startsWith('list')).length, 5);
     assert.equal(w.suppressed.get('read'), 95);
   });

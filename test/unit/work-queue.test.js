@@ -60,8 +60,18 @@ describe('lib/work-queue', function () {
     const q = new WorkQueue({ concurrency: 1, queueSize: 5 });
     let ran = 0;
     q.push({ run: () => Promise.reject(new Error('x')), release() {} });
-    q.push({ run: () => { throw new Error('sync'); }, release() {} });
-    q.push({ run: async () => { ran++; }, release() {} });
+    q.push({
+      run: () => {
+        throw new Error('sync');
+      },
+      release() {},
+    });
+    q.push({
+      run: async () => {
+        ran++;
+      },
+      release() {},
+    });
     for (let i = 0; i < 5; i++) await tick();
     assert.strictEqual(ran, 1);
     assert.strictEqual(q.running, 0);
@@ -95,8 +105,17 @@ describe('lib/work-queue', function () {
   it('keeps FIFO order over thousands of jobs', async function () {
     const order = [];
     const q = new WorkQueue({ concurrency: 3, queueSize: 5000 });
-    for (let i = 0; i < 3000; i++) q.push({ run: async () => { order.push(i); }, release() {} });
+    for (let i = 0; i < 3000; i++)
+      q.push({
+        run: async () => {
+          order.push(i);
+        },
+        release() {},
+      });
     while (q.running + q.queued > 0) await tick();
-    assert.deepStrictEqual(order, Array.from({ length: 3000 }, (_, i) => i));
+    assert.deepStrictEqual(
+      order,
+      Array.from({ length: 3000 }, (_, i) => i),
+    );
   });
 });
