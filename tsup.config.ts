@@ -19,11 +19,14 @@ const shared = {
   dts: false,
   sourcemap: false,
   splitting: false,
-  // Shipped in every install: white space and syntax are minified to keep the install small
-  // (README, Install: the footprint); names are kept, so stack traces still name functions.
-  esbuildOptions(options: { minifyWhitespace?: boolean; minifySyntax?: boolean }) {
+  // Shipped in every install: minified to keep the install small (README, Install: the
+  // footprint); `keepNames` keeps the functions' and classes' own names, so stack traces and
+  // error names still read as in the source.
+  esbuildOptions(options: { minifyWhitespace?: boolean; minifySyntax?: boolean; minifyIdentifiers?: boolean; keepNames?: boolean }) {
     options.minifyWhitespace = true;
     options.minifySyntax = true;
+    options.minifyIdentifiers = true;
+    options.keepNames = true;
   },
   // The AWS SDK clients, @smithy/signature-v4 (the SigV4 signer) and @smithy/core (the
   // emulator's event-stream codec) are dependencies, installed by the clients anyway; other
