@@ -517,6 +517,10 @@ describe('editor in Chromium (e2e)', function () {
       // An example with advanced values set opens with the section expanded: collapse it first.
       if (await page.isVisible(form.advanced)) await page.click(form.toggle);
       for (const sel of form.basic) assert.ok(await page.isVisible(sel), `${sel} is not among ${type}'s basic fields`);
+      if (type === 'sagemaker-invoke-async') {
+        // The example's node predates the result source: its form shows the default, S3.
+        assert.equal(await page.inputValue('#node-input-resultSource'), 's3');
+      }
       assert.equal(await page.isVisible(form.advanced), false, `${form.advanced} is not under Advanced`);
       const order = await page.evaluate(
         ([basic, toggle, adv]) => {
