@@ -9,22 +9,24 @@ import { formatDuration } from '../lib/status';
 import { StreamParts, type TextOf } from '../lib/stream-parts';
 import { isTextPreset } from '../lib/stream-text';
 import type { DoneFn, JsonataExpression, NodeMessage, RED, SendFn } from './red';
-import { completionInfo, isConnectionCut, named, partSender, type OpenStream, type TextSetting } from './stream-messages';
+import { completionInfo, isConnectionCut, named, partMessage, partSender, type OpenStream, type TextSetting } from './stream-messages';
 import { defineWorker } from './worker';
 
-// Node-RED delivers messages on setImmediate. Letting those deliveries run every so many parts
-// keeps a fast model from piling up undelivered messages (memory flat on endless streams).
+// Node-RED delivers messages on setImmediate. Letting those deliveries run after the first part
+// (its time to first message) and then every so many parts keeps a fast model from piling up
+// undelivered messages (memory flat on endless streams).
 const YIELD_EVERY_PARTS = 64;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export = function (RED: RED) {
   /** An expression's text for one JSON value, evaluated against the part message. */
-  const expressionText =
-    (expr: JsonataExpression, base: NodeMessage): TextOf =>
-    (value) =>
+  const expressionText = (expr: JsonataExpression, input: NodeMessage): TextOf => {
+    const message = partMessage(input);
+    return (value) =>
       new Promise((resolve, reject) =>
-        RED.util.evaluateJSONataExpression(expr, { ...base, payload: value }, (err, v) => (err ? reject(err) : resolve(v))),
+        RED.util.evaluateJSONataExpression(expr, message(value, input.sagemaker), (err, v) => (err ? reject(err) : resolve(v))),
       );
+  };
 
   defineWorker(RED, {
     type: 'sagemaker-stream',
@@ -86,10 +88,8 @@ export = function (RED: RED) {
             invokedProductionVariant: out.InvokedProductionVariant,
           };
           // Part messages are shallow copies of the input (a deep clone per part would cost more than the part).
-          // Without `delete`: a deleted property would make every copy of base a slow one.
-          const { parts: _inputParts, ...base } = msg;
-          const sender = partSender(base, msg.parts, send, meta, s);
-          const text: TextOf = typeof s.text === 'object' ? expressionText(s.text.expr, base) : s.text;
+          const sender = partSender(msg, send, meta, s);
+          const text: TextOf = typeof s.text === 'object' ? expressionText(s.text.expr, msg) : s.text;
           parts = new StreamParts({
             ...s,
             text,
@@ -108,7 +108,7 @@ export = function (RED: RED) {
             if (pending) await pending;
             stream.parts = sender.sent;
             status.update();
-            if (sender.sent - yieldedAt >= YIELD_EVERY_PARTS) {
+            if (sender.sent > 0 && (yieldedAt === 0 || sender.sent - yieldedAt >= YIELD_EVERY_PARTS)) {
               yieldedAt = sender.sent;
               await nextTurn();
             }
