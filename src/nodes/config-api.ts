@@ -19,8 +19,14 @@ export interface SageMakerConfigNode extends Node {
   region: string | undefined;
   /** Request timeout in ms (idle time waiting for the next byte). */
   timeoutMs: number;
-  /** The shared SageMaker Runtime client. Throws an Error with `configError` when unusable. */
+  /**
+   * The shared SageMaker Runtime client. Throws an Error with `configError` when unusable. It
+   * caches its handler chain: send commands without options, cancellable with `signalled`
+   * (lib/call-hooks.ts).
+   */
   runtimeClient(): SageMakerRuntimeClient;
+  /** The raw HTTP response headers of an output of `runtimeClient()` (lower-case names). */
+  responseHeaders(output: object): Record<string, string>;
   /** The shared S3 client (path-style / WHEN_REQUIRED checksums with a custom S3 endpoint). */
   s3Client(): S3Client;
   /** The shared SQS client (`sqsEndpoint`, or the regional SQS when blank). */

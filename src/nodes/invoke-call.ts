@@ -7,7 +7,7 @@ import {
   type InvokeEndpointCommandInput,
   type InvokeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker-runtime';
-import { captureResponseHeaders } from '../lib/response-headers';
+import { signalled } from '../lib/call-hooks';
 import { formatDuration } from '../lib/status';
 import type { Worker } from './worker';
 
@@ -26,14 +26,12 @@ const roundedMs = (started: number): number => Math.round((performance.now() - s
 export async function invokeEndpoint(worker: Worker, input: InvokeEndpointCommandInput): Promise<Outcome> {
   const started = performance.now();
   try {
-    const command = new InvokeEndpointCommand(input);
-    const headers = captureResponseHeaders(command);
-    const out = await worker.config.runtimeClient().send(command, { abortSignal: worker.signal });
+    const out = await worker.config.runtimeClient().send(signalled(new InvokeEndpointCommand(input), worker.signal));
     // Aborted by close/redeploy: the message ends quietly, with no output and no error.
     if (worker.closing) return undefined;
     const latencyMs = roundedMs(started);
     worker.status.done(formatDuration(latencyMs));
-    return { answer: { out, headers: headers(), latencyMs } };
+    return { answer: { out, headers: worker.config.responseHeaders(out), latencyMs } };
   } catch (err) {
     if (worker.closing) return undefined;
     return { error: err, latencyMs: roundedMs(started) };

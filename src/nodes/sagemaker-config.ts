@@ -21,6 +21,7 @@ import {
   type RawSettings,
 } from '../lib/client-config';
 import { resolveForm, SETTING_FIELDS, type DeployedConfig } from '../lib/admin-form';
+import { installCallHooks, responseHeaders } from '../lib/call-hooks';
 import { createCredentialProvider } from '../lib/credentials';
 import { listEndpointsUrl, listInServiceEndpoints } from '../lib/list-endpoints';
 import { getCallerIdentity, stsTarget } from '../lib/sts';
@@ -106,10 +107,13 @@ export = function (RED: RED) {
       const client = new SageMakerRuntimeClient({
         ...runtimeClientOptions(s, sharedCredentials(s)),
         requestHandler: createRequestHandler(s),
+        cacheMiddleware: true,
       });
+      installCallHooks(client);
       scrubClientErrors(client, scrub);
       return client;
     });
+    node.responseHeaders = responseHeaders;
     node.s3Client = shared((s) => {
       const client = new S3Client({ ...s3ClientOptions(s, sharedCredentials(s)), requestHandler: createRequestHandler(s) });
       scrubClientErrors(client, scrub);

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeEndpointAsyncCommand, type InvokeEndpointAsyncCommandInput } from '@aws-sdk/client-sagemaker-runtime';
+import { signalled } from '../lib/call-hooks';
 import { openJobStore, toJsonCopy, type StoredJob } from '../lib/async-jobs';
 import { asyncS3 } from '../lib/async-s3';
 import { InputError } from '../lib/errors';
@@ -111,7 +112,7 @@ export = function (RED: RED) {
             );
           }
         }
-        const res = await config.runtimeClient().send(new InvokeEndpointAsyncCommand(input), { abortSignal: worker.signal });
+        const res = await config.runtimeClient().send(signalled(new InvokeEndpointAsyncCommand(input), worker.signal));
         const accepted = {
           inferenceId: res.InferenceId ?? inferenceId,
           outputLocation: res.OutputLocation ?? '',

@@ -4,6 +4,7 @@
  * What the parts become is in lib/stream-parts.ts; this file runs the call and sends.
  */
 import { InvokeEndpointWithResponseStreamCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { signalled } from '../lib/call-hooks';
 import type { MappedRequest } from '../lib/request';
 import { formatDuration } from '../lib/status';
 import { StreamParts, type TextOf } from '../lib/stream-parts';
@@ -80,7 +81,7 @@ export = function (RED: RED) {
             Body: req.body,
             ContentType: req.contentType,
           });
-          const out = await worker.config.runtimeClient().send(command, { abortSignal: stream.abort.signal });
+          const out = await worker.config.runtimeClient().send(signalled(command, stream.abort.signal));
           const meta = {
             endpointName: req.endpointName,
             streamId: RED.util.generateId(),
