@@ -30,6 +30,7 @@ import {
   type SettingKey,
   type SettingRule,
 } from '../lib/fields';
+import { REQUEST_FORMATS } from '../lib/payload';
 import { bucketNameProblem, keyProblem } from '../lib/s3-location';
 
 // --- the little of jQuery and the editor's RED this file uses ------------------------------
@@ -170,8 +171,82 @@ function listEndpoints(configId: unknown, callback: (names: string[]) => void): 
   });
 }
 
+// --- rows several forms share --------------------------------------------------------------
+/** What a shared row's placeholder says besides its name: an icon, choices to leave out. */
+interface RowOptions {
+  icon: string;
+  omit: string[];
+}
+
+/** A row's label: `for` its field, a Font Awesome icon (if any), the text of locale key `text`. */
+function label(field: string, icon: string, text: string): string {
+  return `<label for="node-input-${field}">${icon ? `<i class="fa ${icon}"></i> ` : ''}<span data-i18n="${text}"></span></label>`;
+}
+
+/** A select of the values the runtime takes, less `omit`; each option's text at `<type>.<field>.<value>`. */
+function select(type: string, field: string, values: readonly string[], omit: string[]): string[] {
+  const unknown = omit.filter((v) => !values.includes(v));
+  if (unknown.length) throw new Error(`SageMaker: ${type}'s form leaves out ${field} ${unknown.join(', ')}, which it does not have`);
+  return [
+    `<select id="node-input-${field}" style="width: 70%">`,
+    ...values.filter((v) => !omit.includes(v)).map((v) => `  <option value="${v}" data-i18n="${type}.${field}.${v}"></option>`),
+    '</select>',
+  ];
+}
+
+/**
+ * The rows several forms share, as lines of markup for node `type` (texts from its own locale,
+ * `<type>.label.…`). `endpointName` is the field `endpointInput` turns into a TypedInput;
+ * `advanced` the link of the collapsible section (`section`, `advanced`).
+ */
+const ROWS: Record<string, (type: string, o: RowOptions) => string[]> = {
+  config: (type) => [label('config', 'fa-cog', `${type}.label.config`), '<input type="text" id="node-input-config">'],
+  endpointName: (type) => [
+    label('endpointName', 'fa-server', `${type}.label.endpointName`),
+    `<input type="text" id="node-input-endpointName" style="width: 70%" data-i18n="[placeholder]${type}.placeholder.endpointName">`,
+    '<input type="hidden" id="node-input-endpointNameType">',
+  ],
+  advanced: (type) => [
+    `<a href="#" id="${type}-advanced-toggle"><i class="fa fa-caret-right"></i> <span data-i18n="${type}.label.advanced"></span></a>`,
+  ],
+  requestFormat: (type, o) => [
+    label('requestFormat', o.icon, `${type}.label.requestFormat`),
+    ...select(type, 'requestFormat', REQUEST_FORMATS, o.omit),
+  ],
+  responseFormat: (type, o) => [
+    label('responseFormat', 'fa-sign-out', `${type}.label.responseFormat`),
+    ...select(type, 'responseFormat', SETTINGS.responseFormat.values, o.omit),
+  ],
+};
+
+/**
+ * A shared row in a form's template: `<div class="form-row …" data-sagemaker-row="NAME"></div>`,
+ * optionally with `data-icon="fa-…"` (the request format's label) and `data-omit="a b"`
+ * (choices its select leaves out), in that order.
+ */
+const SHARED_ROW = /<div class="([^"]*)" data-sagemaker-row="([^"]*)"(?: data-icon="([^"]*)")?(?: data-omit="([^"]*)")?><\/div>/g;
+
 const editor = {
   blank,
+
+  /**
+   * Fills in the shared rows of `type`'s edit form. Node-RED builds the edit dialog from the
+   * template's text and sets up the config-node select and TypedInputs before `oneditprepare`
+   * runs, so the rows must be in the template by then: each .html calls this from a script
+   * placed after its template, which runs once the template is in the page.
+   */
+  formRows(type: string): void {
+    const template = document.querySelector(`script[data-template-name="${type}"]`);
+    if (!template) throw new Error(`SageMaker: no edit form template for ${type}`);
+    const filled = String(template.textContent).replace(SHARED_ROW, (_, cls: string, name: string, icon?: string, omit?: string) => {
+      const row = ROWS[name];
+      if (!row) throw new Error(`SageMaker: ${type}'s form asks for an unknown row "${name}"`);
+      const lines = row(type, { icon: icon ?? '', omit: omit ? omit.split(' ') : [] });
+      return [`<div class="${cls}">`, ...lines.map((line) => `  ${line}`), '</div>'].join('\n  ');
+    });
+    if (filled.includes('data-sagemaker-row')) throw new Error(`SageMaker: ${type}'s form has a shared row this script cannot read`);
+    template.textContent = filled;
+  },
 
   /** A request field of `op`, by the runtime's rule for it. */
   field(op: Operation, key: FieldKey): Validator {

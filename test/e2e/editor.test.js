@@ -489,7 +489,7 @@ describe('editor in Chromium (e2e)', function () {
       bad: [['#node-input-idleTimeout', '0.05']],
     },
     'sagemaker-invoke-async': {
-      toggle: '#sagemaker-async-advanced-toggle',
+      toggle: '#sagemaker-invoke-async-advanced-toggle',
       basic: ['#node-input-inputBucket', '#node-input-waitForResult'],
       advanced: '#node-input-requestTTLSeconds',
       bad: [
