@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('node:assert');
-const { helper, startEmulator, flowFor, load, next, receivedFor } = require('./invoke-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, next, receivedFor } = require('./invoke-helpers');
 
 // Node field → [wire header (lower-case), value] for every InvokeEndpoint request field.
 const FIELDS = {
@@ -32,21 +32,8 @@ const MSG_HEADER_NAMES = {
 
 describe('sagemaker-invoke: request fields and formats', function () {
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    await emu.close();
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useEmulator({}, (e) => (emu = e));
+  useNodeRed();
 
   it('sends every request field set in the node to the service', async function () {
     emu.setEndpoint('fields-node', { model: 'echo' });
