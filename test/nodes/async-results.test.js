@@ -4,14 +4,13 @@
 const assert = require('node:assert/strict');
 const { SendMessageCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
 const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { PutObjectCommand } = require('@aws-sdk/client-s3');
 const { helper, useNodeRed, coreNode, collect, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const resultsNode = require('../../nodes/sagemaker-async-results.js');
 const catchNode = coreNode('common/25-catch.js');
-const { emulatorConfig } = require('../support/emulator');
-const { subscribedQueue, messagesIn, untilEmpty: untilEmptyShared, useNotifyingEmulator } = require('../support/messaging');
+const { emulatorConfig, putInput } = require('../support/emulator');
+const { useNotifyingEmulator } = require('../support/messaging');
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
@@ -19,21 +18,13 @@ const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
 describe('sagemaker-async-results node', function () {
   let emu;
   let sqs;
-  let sns;
   let rt;
-  let topics;
   useNodeRed();
-  useNotifyingEmulator((env) => {
-    ({ emu, sqs, sns, rt } = env);
-    topics = [env.okTopic, env.badTopic];
-  });
-
-  let q = 0;
-  /** A queue subscribed to both topics (raw or in the SNS envelope), optionally with a dead-letter queue. */
-  const queue = ({ raw = false, redrive, visibility } = {}) =>
-    subscribedQueue({ sqs, sns }, `results-${++q}`, topics, { raw, redrive, visibility });
-  const counts = (url) => messagesIn(sqs, url);
-  const untilEmpty = (url) => untilEmptyShared(sqs, url, 400);
+  const notifications = useNotifyingEmulator('results', (env) => ({ emu, sqs, rt } = env));
+  /** A queue subscribed to both topics (raw or in the SNS envelope), optionally with a dead-letter queue: { url, dlq }. */
+  const queue = ({ raw = false, redrive, visibility } = {}) => notifications.queue({ raw, redrive, visibility });
+  const counts = notifications.messagesIn;
+  const untilEmpty = (url) => notifications.untilEmpty(url, 400);
 
   function load(nodes) {
     const flow = [
@@ -98,31 +89,19 @@ describe('sagemaker-async-results node', function () {
     const { url } = await queue();
     await load(resultNode('r1', url, { maxResultBytes: '150000' }));
     const out = collect('out');
-    const s3 = emu.s3Client();
-    try {
-      for (const [key, size] of [
-        ['big-140k', 140_000],
-        ['big-200k', 200_000],
-      ]) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: 'sagemaker-emulator',
-            Key: `in/${key}`,
-            Body: Buffer.alloc(size, 0x61),
-            ContentType: 'application/octet-stream',
-          }),
-        );
-        await rt.send(
-          new InvokeEndpointAsyncCommand({
-            EndpointName: 'include',
-            InputLocation: `s3://sagemaker-emulator/in/${key}`,
-            InferenceId: key,
-            ContentType: 'application/octet-stream',
-          }),
-        );
-      }
-    } finally {
-      s3.destroy();
+    for (const [key, size] of [
+      ['big-140k', 140_000],
+      ['big-200k', 200_000],
+    ]) {
+      const input = await putInput(emu, key, size);
+      await rt.send(
+        new InvokeEndpointAsyncCommand({
+          EndpointName: 'include',
+          InputLocation: input,
+          InferenceId: key,
+          ContentType: 'application/octet-stream',
+        }),
+      );
     }
     await until(() => out.length === 2, 'both results');
     const by = Object.fromEntries(out.map((m) => [m.sagemaker.inferenceId, m]));

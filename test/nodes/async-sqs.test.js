@@ -5,14 +5,13 @@
 const assert = require('node:assert/strict');
 const { SendMessageCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
 const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { PutObjectCommand } = require('@aws-sdk/client-s3');
 const { helper, useNodeRed, coreNode, collect, spyDone, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const asyncNode = require('../../nodes/sagemaker-invoke-async.js');
 const catchNode = coreNode('common/25-catch.js');
-const { emulatorConfig } = require('../support/emulator');
-const { subscribedQueue, messagesIn, untilEmpty: untilEmptyShared, useNotifyingEmulator } = require('../support/messaging');
+const { emulatorConfig, putInput } = require('../support/emulator');
+const { useNotifyingEmulator } = require('../support/messaging');
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
@@ -22,22 +21,16 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
   this.timeout(30000);
   let emu;
   let sqs;
-  let sns;
   let rt;
-  let topics;
   useNodeRed();
-  useNotifyingEmulator((env) => {
-    ({ emu, sqs, sns, rt } = env);
-    topics = [env.okTopic, env.badTopic];
+  const notifications = useNotifyingEmulator('async-sqs', (env) => {
+    ({ emu, sqs, rt } = env);
     emu.setEndpoint('silent', { model: 'echo', async: { delayMs: 20 } }); // no topics: never notifies
   });
-
-  let q = 0;
-  /** A queue subscribed to both topics, with an inferenceId prefix filter on the message body when `prefix` is set. */
-  const queue = async ({ raw = false, prefix, visibility } = {}) =>
-    (await subscribedQueue({ sqs, sns }, `async-sqs-${++q}`, topics, { raw, prefix, visibility })).url;
-  const counts = (url) => messagesIn(sqs, url);
-  const untilEmpty = (url) => untilEmptyShared(sqs, url, 800);
+  /** A queue subscribed to both topics, with an inferenceId prefix filter on the message body when `prefix` is set: its URL. */
+  const queue = async ({ raw = false, prefix, visibility } = {}) => (await notifications.queue({ raw, prefix, visibility })).url;
+  const counts = notifications.messagesIn;
+  const untilEmpty = (url) => notifications.untilEmpty(url, 800);
 
   /** Async nodes (`{ id, …settings }`) each wired to helpers `<id>-acc`, `<id>-res`; one catch → `caught`. */
   function load(nodes) {
@@ -111,24 +104,8 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
     const url = await queue();
     await load([{ id: 'an', queueUrl: url, endpointName: 'include', maxResultBytes: '150000', contentType: 'application/octet-stream' }]);
     const res = collect('an-res');
-    const s3 = emu.s3Client();
-    try {
-      for (const [key, size] of [
-        ['big-140k', 140_000],
-        ['big-200k', 200_000],
-      ]) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: 'sagemaker-emulator',
-            Key: `in/${key}`,
-            Body: Buffer.alloc(size, 0x61),
-            ContentType: 'application/octet-stream',
-          }),
-        );
-      }
-    } finally {
-      s3.destroy();
-    }
+    await putInput(emu, 'big-140k', 140_000);
+    await putInput(emu, 'big-200k', 200_000);
     const lists = s3Count('ListObjectsV2');
     helper.getNode('an').receive({ inputLocation: 's3://sagemaker-emulator/in/big-140k', tag: 140 });
     helper.getNode('an').receive({ inputLocation: 's3://sagemaker-emulator/in/big-200k', tag: 200 });

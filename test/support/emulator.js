@@ -1,6 +1,7 @@
 'use strict';
 // The emulator as the tests share it: one per suite on 127.0.0.1, port 0, started by a mocha
 // `before` hook and closed by an `after` hook; and the config node that points at it.
+const { PutObjectCommand } = require('@aws-sdk/client-s3');
 const { startEmulator } = require('../../dist/emulator');
 
 /**
@@ -35,4 +36,22 @@ function emulatorConfig(emu, extra = {}) {
   };
 }
 
-module.exports = { startEmulator, useEmulator, emulatorConfig };
+/** Uploads `size` bytes of `a` to the emulator's S3 as sagemaker-emulator/in/<key>; resolves with its s3:// location. */
+async function putInput(emu, key, size) {
+  const s3 = emu.s3Client();
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'sagemaker-emulator',
+        Key: `in/${key}`,
+        Body: Buffer.alloc(size, 0x61),
+        ContentType: 'application/octet-stream',
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+  return `s3://sagemaker-emulator/in/${key}`;
+}
+
+module.exports = { startEmulator, useEmulator, emulatorConfig, putInput };

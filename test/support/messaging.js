@@ -79,10 +79,14 @@ async function untilEmpty(sqs, url, tries) {
  * useEmulator for the suites about async notifications: the clients above, topics `ok` and
  * `bad`, and endpoints that notify them: `plain`, `include` (the response inside the success
  * notification) and `failing` (every job fails). `setup(env)` gets { emu, sqs, sns, rt,
- * okTopic, badTopic } once all is up; the clients end after the suite.
+ * okTopic, badTopic } once all is up; the clients end after the suite. Returns the suite's queue
+ * helpers: `queue(options)`, a new queue `<name>-<n>` subscribed to both topics (options as
+ * subscribedQueue takes them); `messagesIn(url)`; `untilEmpty(url, tries)`.
  */
-function useNotifyingEmulator(setup) {
+function useNotifyingEmulator(name, setup) {
   let clients;
+  let topics;
+  let n = 0;
   useEmulator(
     {},
     async (emu) => {
@@ -93,10 +97,16 @@ function useNotifyingEmulator(setup) {
       emu.setEndpoint('plain', base);
       emu.setEndpoint('include', { ...base, async: { ...base.async, includeInferenceResponseIn: ['SUCCESS_NOTIFICATION_TOPIC'] } });
       emu.setEndpoint('failing', { ...base, faults: [{ kind: 'async-failure' }] });
+      topics = [okTopic, badTopic];
       await setup({ emu, ...clients, okTopic, badTopic });
     },
     () => clients?.destroy(),
   );
+  return {
+    queue: (options) => subscribedQueue(clients, `${name}-${++n}`, topics, options),
+    messagesIn: (url) => messagesIn(clients.sqs, url),
+    untilEmpty: (url, tries) => untilEmpty(clients.sqs, url, tries),
+  };
 }
 
 module.exports = { CREDENTIALS, messagingClients, subscribedQueue, messagesIn, untilEmpty, useNotifyingEmulator };
