@@ -337,6 +337,23 @@ describe('sagemaker-config node', function () {
       assert.match(m.configError, /Max attempts/);
     });
 
+    /** The status node `id` showed last. */
+    function lastStatus(id) {
+      const node = helper.getNode(id);
+      return helper._NodePrototype.status
+        .getCalls()
+        .filter((c) => c.thisValue === node)
+        .pop().args[0];
+    }
+    /** Sends node `id` a message; resolves with the text of the error it fails with. */
+    async function errorOfNext(id) {
+      const node = helper.getNode(id);
+      const failed = new Promise((resolve) => node.on('call:error', (call) => resolve(call)));
+      node.receive({ payload: 'x' });
+      const call = await failed;
+      return String(call.args[0].message ?? call.args[0]);
+    }
+
     it('a worker node using an unusable config shows a red ring with the reason and fails each message with it', async function () {
       const invokeNode = require('../../nodes/sagemaker-invoke.js');
       await helper.load(
@@ -346,18 +363,11 @@ describe('sagemaker-config node', function () {
           { id: 'w1', type: 'sagemaker-invoke', config: 'c1', endpointName: 'echo', endpointNameType: 'str', wires: [[]] },
         ],
       );
-      const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status
-        .getCalls()
-        .filter((c) => c.thisValue === w)
-        .pop();
-      assert.equal(status.args[0].fill, 'red');
-      assert.equal(status.args[0].shape, 'ring');
-      assert.match(status.args[0].text, /moon-base/);
-      const failed = new Promise((resolve) => w.on('call:error', (call) => resolve(call)));
-      w.receive({ payload: 'x' });
-      const call = await failed;
-      assert.match(String(call.args[0].message ?? call.args[0]), /moon-base/);
+      const status = lastStatus('w1');
+      assert.equal(status.fill, 'red');
+      assert.equal(status.shape, 'ring');
+      assert.match(status.text, /moon-base/);
+      assert.match(await errorOfNext('w1'), /moon-base/);
     });
 
     it('a worker node whose config node is missing shows a red ring and fails each message', async function () {
@@ -366,16 +376,8 @@ describe('sagemaker-config node', function () {
         [configNode, invokeNode],
         [{ id: 'w1', type: 'sagemaker-invoke', config: 'gone', endpointName: 'echo', endpointNameType: 'str', wires: [[]] }],
       );
-      const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status
-        .getCalls()
-        .filter((c) => c.thisValue === w)
-        .pop();
-      assert.equal(status.args[0].fill, 'red');
-      const failed = new Promise((resolve) => w.on('call:error', (call) => resolve(call)));
-      w.receive({ payload: 'x' });
-      const call = await failed;
-      assert.match(String(call.args[0].message ?? call.args[0]), /sagemaker-config/);
+      assert.equal(lastStatus('w1').fill, 'red');
+      assert.match(await errorOfNext('w1'), /sagemaker-config/);
     });
 
     it('closing a config node that never built a client is fine', async function () {
