@@ -7,10 +7,11 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
-const { SageMakerRuntimeClient, InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const crypto = require('node:crypto');
 const { startEmulator } = require('./util');
+const { runtimeClient } = require('../emulator/util');
 
 const SEED = 8008;
 
@@ -115,12 +116,7 @@ describe('reliability: emulator fuzz', function () {
   before(async function () {
     emu = await startEmulator({ port: 0 });
     port = Number(new URL(emu.url).port);
-    client = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = runtimeClient(emu, { maxAttempts: 1 });
   });
   after(async function () {
     console.log(
@@ -668,12 +664,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('a stream that keeps sending for longer than the request and idle timeouts is not cut', async function () {
-    const c = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const c = runtimeClient(emu, { maxAttempts: 1 });
     try {
       const out = await c.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'long-stream', Body: 'go' }));
       let parts = 0;
@@ -685,12 +676,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('stream-reset with afterParts N delivers exactly N complete parts, then the connection breaks', async function () {
-    const c = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const c = runtimeClient(emu, { maxAttempts: 1 });
     try {
       for (const n of [1, 2, 3, 5]) {
         for (let round = 0; round < 10; round++) {
