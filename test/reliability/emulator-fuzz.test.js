@@ -27,6 +27,16 @@ class Sha256 {
     return new Uint8Array(this.hash.digest());
   }
 }
+
+/** A SigV4 signer for SageMaker with access key `test` and `secret`. */
+function sagemakerSigner(secret = 'test') {
+  return new SignatureV4({
+    service: 'sagemaker',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: secret },
+    sha256: Sha256,
+  });
+}
 const PER_BATCH = 40;
 
 function rng(seed) {
@@ -192,13 +202,7 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('unsigned, mis-signed and tampered requests get 403 in the service error shape', async function () {
-    const signer = (secret) =>
-      new SignatureV4({
-        service: 'sagemaker',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: secret },
-        sha256: Sha256,
-      });
+    const signer = sagemakerSigner;
     const base = (body) => ({
       method: 'POST',
       protocol: 'http:',
@@ -266,12 +270,7 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('signed requests with malformed endpoint names, headers and oversized bodies get 4xx in the service error shape', async function () {
-    const sign = new SignatureV4({
-      service: 'sagemaker',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      sha256: Sha256,
-    });
+    const sign = sagemakerSigner();
     const cases = [
       { path: `/endpoints/${'a'.repeat(64)}/invocations`, headers: {} },
       { path: '/endpoints/bad_name/invocations', headers: {} },
@@ -486,12 +485,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('the runtime side refuses a body swapped under UNSIGNED-PAYLOAD (SageMaker hashes the body it gets)', async function () {
-    const signer = new SignatureV4({
-      service: 'sagemaker',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      sha256: Sha256,
-    });
+    const signer = sagemakerSigner();
     const port = Number(new URL(emu.url).port);
     const p = '/endpoints/echo/invocations';
     const signed = await signer.sign({
@@ -589,12 +583,7 @@ describe('reliability: emulator hardening', function () {
       if (i % 3 === 1)
         headers.authorization = `AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
       if (i % 3 === 2) {
-        const signer = new SignatureV4({
-          service: 'sagemaker',
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' },
-          sha256: Sha256,
-        });
+        const signer = sagemakerSigner('wrong');
         headers = (
           await signer.sign({
             method: 'POST',

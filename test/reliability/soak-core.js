@@ -51,6 +51,16 @@ function loadSoak(emu, worker, outputs) {
   );
 }
 
+/** The errors the emulator served and the Catch node got, ModelError counted on both sides. */
+function errorFigures(stats, caughtByName) {
+  return {
+    emulatorErrors: { ...stats.errors },
+    caughtByName,
+    modelErrorsServed: stats.errors.ModelError || 0,
+    modelErrorsCaught: caughtByName.ModelError || 0,
+  };
+}
+
 function countNames(msgs) {
   const out = {};
   for (const m of msgs) {
@@ -98,10 +108,7 @@ async function invokeSoak(emu, { n, concurrency = 16 }) {
     mismatched,
     requests: stats.requests.InvokeEndpoint || 0,
     injected: Object.entries(stats.errors).reduce((a, [, v]) => a + v, 0),
-    emulatorErrors: { ...stats.errors },
-    caughtByName,
-    modelErrorsServed: stats.errors.ModelError || 0,
-    modelErrorsCaught: caughtByName.ModelError || 0,
+    ...errorFigures(stats, caughtByName),
     durationS,
   };
   await helper.unload();
@@ -144,10 +151,7 @@ async function streamSoak(emu, { n, window = 16 }) {
     partMessages: t.total('parts'),
     partsBeforeFailure,
     requests: stats.requests.InvokeEndpointWithResponseStream || 0,
-    emulatorErrors: { ...stats.errors },
-    caughtByName,
-    modelErrorsServed: stats.errors.ModelError || 0,
-    modelErrorsCaught: caughtByName.ModelError || 0,
+    ...errorFigures(stats, caughtByName),
     durationS,
   };
   await helper.unload();

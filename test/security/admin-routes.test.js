@@ -289,6 +289,15 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
   /** The attacks of the issue, as bodies posted for a config id. */
   function attacks() {
     const typed = { accessKeyId: TYPED.accessKeyId, secretAccessKey: TYPED.secretAccessKey };
+    // The deployed IoT configs' settings, with the credentials endpoint moved to the capture host.
+    const iotAtCapture = {
+      region: 'us-east-1',
+      credentialType: 'iot',
+      endpoint: red.emulatorUrl,
+      iotCredentialEndpoint: capture.hostPort,
+      iotRoleAlias: 'sagemaker-emulator',
+      iotThingName: 'rel-thing',
+    };
     return [
       // 1. environment values through ${…} in posted settings (no config node needed)
       [
@@ -351,14 +360,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'stored IoT certificate to the capture host, attacker CA',
         'cIot',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
-          },
+          settings: iotAtCapture,
           credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
         },
       ],
@@ -367,12 +369,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'cIotFile',
         {
           settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
+            ...iotAtCapture,
             iotCertFile: path.join(tmp, 'device.crt'),
             iotKeyFile: path.join(tmp, 'device.key'),
           },
