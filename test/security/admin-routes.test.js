@@ -289,6 +289,17 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
   /** The attacks of the issue, as bodies posted for a config id. */
   function attacks() {
     const typed = { accessKeyId: TYPED.accessKeyId, secretAccessKey: TYPED.secretAccessKey };
+    // Settings that name `file` as the IoT certificate and key.
+    const fileProbe = (file) => ({
+      settings: {
+        region: 'us-east-1',
+        credentialType: 'iot',
+        iotCredentialEndpoint: capture.hostPort,
+        iotRoleAlias: 'a',
+        iotCertFile: file,
+        iotKeyFile: file,
+      },
+    });
     // The deployed IoT configs' settings, with the credentials endpoint moved to the capture host.
     const iotAtCapture = {
       region: 'us-east-1',
@@ -375,34 +386,8 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
           },
         },
       ],
-      [
-        'file probe: an existing file',
-        'any-id',
-        {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'a',
-            iotCertFile: '/etc/passwd',
-            iotKeyFile: '/etc/passwd',
-          },
-        },
-      ],
-      [
-        'file probe: a missing file',
-        'any-id',
-        {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'a',
-            iotCertFile: '/no/such/file',
-            iotKeyFile: '/no/such/file',
-          },
-        },
-      ],
+      ['file probe: an existing file', 'any-id', fileProbe('/etc/passwd')],
+      ['file probe: a missing file', 'any-id', fileProbe('/no/such/file')],
     ];
   }
 
