@@ -197,14 +197,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     // What an admin deployed: keys with a session token, the examples' ${ENV} config with the
     // host's chain credentials, IoT from pasted PEM and from files, a chain config whose
     // endpoint echoes what it receives, and one whose endpoint URL carries an API key.
-    const iotBase = {
-      credentialType: 'iot',
-      region: 'us-east-1',
-      endpoint: red.emulatorUrl,
-      iotCredentialEndpoint: red.iot.endpoint,
-      iotRoleAlias: 'sagemaker-emulator',
-      iotThingName: 'rel-thing',
-    };
+    const iotBase = iotSettings();
     /** Inject `in<s>` sends {"a":1} once, just after the deploy, to sagemaker-invoke `inv<s>` (config `config`, endpoint echo) → `dbg`. */
     const injectedInvoke = (s, config, y) => [
       injectOnce(`in${s}`, `inv${s}`, { y, payload: { a: 1 }, delay: 0.1 }),
@@ -287,6 +280,19 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
   }
 
   /** The attacks of the issue, as bodies posted for a config id. */
+  /** The settings of the deployed IoT configs (`extra` changes some). */
+  function iotSettings(extra = {}) {
+    return {
+      credentialType: 'iot',
+      region: 'us-east-1',
+      endpoint: red.emulatorUrl,
+      iotCredentialEndpoint: red.iot.endpoint,
+      iotRoleAlias: 'sagemaker-emulator',
+      iotThingName: 'rel-thing',
+      ...extra,
+    };
+  }
+
   function attacks() {
     const typed = { accessKeyId: TYPED.accessKeyId, secretAccessKey: TYPED.secretAccessKey };
     // Settings that name `file` as the IoT certificate and key.
@@ -301,14 +307,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
       },
     });
     // The deployed IoT configs' settings, with the credentials endpoint moved to the capture host.
-    const iotAtCapture = {
-      region: 'us-east-1',
-      credentialType: 'iot',
-      endpoint: red.emulatorUrl,
-      iotCredentialEndpoint: capture.hostPort,
-      iotRoleAlias: 'sagemaker-emulator',
-      iotThingName: 'rel-thing',
-    };
+    const iotAtCapture = iotSettings({ iotCredentialEndpoint: capture.hostPort });
     return [
       // 1. environment values through ${…} in posted settings (no config node needed)
       [
@@ -499,14 +498,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'IoT, stored PEM',
         'cIot',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: red.iot.endpoint,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
-          },
+          settings: iotSettings(),
           credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
         },
       ],
@@ -514,17 +506,11 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'IoT, deployed file paths',
         'cIotFile',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: red.iot.endpoint,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
+          settings: iotSettings({
             iotCertFile: path.join(tmp, 'device.crt'),
             iotKeyFile: path.join(tmp, 'device.key'),
             iotCaFile: path.join(tmp, 'ca.crt'),
-          },
+          }),
         },
       ],
     ];
