@@ -33,6 +33,23 @@ function spyDone(id) {
   return calls;
 }
 
+/**
+ * Registers the hooks every node test shares: the test helper's Node-RED started before the
+ * suite and stopped after it, the flow unloaded after each test. Hooks a suite registers after
+ * this call run after these (mocha keeps the order).
+ */
+function useNodeRed() {
+  before(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(function () {
+    return helper.unload();
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `cond` every `every` ms until it holds; fails naming `what` after `ms`. */
@@ -44,4 +61,4 @@ async function until(cond, what, ms, every = 5) {
   }
 }
 
-module.exports = { helper, nodeRedPackage, coreNode, collect, spyDone, sleep, until };
+module.exports = { helper, nodeRedPackage, useNodeRed, coreNode, collect, spyDone, sleep, until };

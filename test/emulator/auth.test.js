@@ -4,18 +4,9 @@ const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');
 const { fromTemporaryCredentials } = require('@aws-sdk/credential-providers');
 const { startEmulator } = require('../../dist/emulator');
-const { runtimeClient, signedRequest, TEST_CREDENTIALS } = require('./util');
+const { runtimeClient, signedRequest, rejection, TEST_CREDENTIALS } = require('./util');
 
 const ROLE = 'arn:aws:iam::123456789012:role/node-red-inference';
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('emulator SigV4, STS and ListEndpoints', function () {
   let emu;

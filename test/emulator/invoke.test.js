@@ -1,20 +1,10 @@
 'use strict';
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { startEmulator } = require('../../dist/emulator');
-const { runtimeClient, captureResponses, rawRequest } = require('./util');
+const { runtimeClient, captureResponses, rawRequest, rejection, startContainer } = require('./util');
 
 const invoke = (client, input) => client.send(new InvokeEndpointCommand({ Body: 'x', ...input }));
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
   let emu;
@@ -24,7 +14,7 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
 
   before(async function () {
     // A tiny model container: GET /ping, POST /invocations (body "fail" → 500).
-    container = http.createServer((req, res) => {
+    container = await startContainer((req, res) => {
       if (req.method === 'GET' && req.url === '/ping') return res.end();
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
@@ -45,8 +35,7 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
         );
       });
     });
-    await new Promise((r) => container.listen(0, '127.0.0.1', r));
-    containerUrl = `http://127.0.0.1:${container.address().port}`;
+    containerUrl = container.url;
     emu = await startEmulator({
       port: 0,
       seed: 7,
@@ -62,7 +51,7 @@ describe('emulator InvokeEndpoint (real SDK over HTTP)', function () {
   after(async function () {
     client.destroy();
     await emu.close();
-    await new Promise((r) => container.close(r));
+    await container.close();
   });
 
   it('round-trips every InvokeEndpoint field through echo and reflects each SageMaker header', async function () {

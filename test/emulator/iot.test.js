@@ -3,7 +3,8 @@
 // fromIotCertificate provider and the real SageMaker Runtime client.
 const assert = require('node:assert/strict');
 const { SageMakerRuntimeClient, InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { startEmulator, CertificateAuthority } = require('../../dist/emulator');
+const { CertificateAuthority } = require('../../dist/emulator');
+const { useEmulator } = require('../support/emulator');
 const { fromIotCertificate } = require('../../dist/lib/iot-credentials.js');
 
 const THING = 'gateway-01';
@@ -19,33 +20,31 @@ function assertNoKey(text, pem) {
   for (const line of keyBody(pem)) assert.ok(!String(text).includes(line), 'private key material leaked into a message');
 }
 
+/** fromIotCertificate's options for `device` (THING's certificate) against the emulator's IoT endpoint. */
+function deviceOptions(emu, device, extra = {}) {
+  return { endpoint: emu.iot.endpoint, roleAlias: ALIAS, thingName: THING, cert: device.cert, key: device.key, ca: emu.iot.ca, ...extra };
+}
+
+/** useEmulator with IoT credentials (`iot` as startEmulator takes it); `setup(emu, device)` gets a certificate issued to THING. */
+function useIotEmulator(iot, setup) {
+  useEmulator({ iot }, async (emu) => setup(emu, await emu.iot.issueDeviceCertificate(THING)));
+}
+
 describe('emulator IoT credentials endpoint', function () {
   let emu;
   let device;
   let foreign;
 
-  const provider = (extra = {}) =>
-    fromIotCertificate({
-      endpoint: emu.iot.endpoint,
-      roleAlias: ALIAS,
-      thingName: THING,
-      cert: device.cert,
-      key: device.key,
-      ca: emu.iot.ca,
-      ...extra,
-    });
+  const provider = (extra = {}) => fromIotCertificate(deviceOptions(emu, device, extra));
   const client = (credentials) => new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials, maxAttempts: 1 });
   const invokeEcho = (c, text = 'hello') =>
     c.send(new InvokeEndpointCommand({ EndpointName: 'echo', ContentType: 'text/plain', Body: Buffer.from(text) }));
 
-  before(async function () {
-    emu = await startEmulator({ port: 0, iot: true });
-    device = await emu.iot.issueDeviceCertificate(THING);
+  useIotEmulator(true, async (e, d) => {
+    emu = e;
+    device = d;
     const otherCa = await CertificateAuthority.create('Some other CA');
     foreign = await otherCa.issue(THING);
-  });
-  after(async function () {
-    if (emu) await emu.close();
   });
 
   it('gives a device certificate signed by the test CA temporary credentials', async function () {
@@ -153,24 +152,14 @@ describe('emulator IoT credentials endpoint', function () {
 describe('emulator IoT credentials that expire', function () {
   let emu;
   let device;
-  before(async function () {
-    emu = await startEmulator({ port: 0, iot: { durationSeconds: 1 } });
-    device = await emu.iot.issueDeviceCertificate(THING);
-  });
-  after(async function () {
-    if (emu) await emu.close();
+  useIotEmulator({ durationSeconds: 1 }, (e, d) => {
+    emu = e;
+    device = d;
   });
 
   it('refreshes expired credentials before the next invoke, so no invoke fails', async function () {
     let last;
-    const inner = fromIotCertificate({
-      endpoint: emu.iot.endpoint,
-      roleAlias: ALIAS,
-      thingName: THING,
-      cert: device.cert,
-      key: device.key,
-      ca: emu.iot.ca,
-    });
+    const inner = fromIotCertificate(deviceOptions(emu, device));
     const seen = async (o) => (last = await inner(o));
     const c = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: seen, maxAttempts: 1 });
     try {
@@ -205,26 +194,15 @@ describe('emulator IoT credentials that expire', function () {
 describe('emulator IoT credentials: a failed refresh', function () {
   let emu;
   let device;
-  before(async function () {
-    // 200 s: inside the SDK's 5-minute refresh window, so every call asks the endpoint again.
-    emu = await startEmulator({ port: 0, iot: { durationSeconds: 200 } });
-    device = await emu.iot.issueDeviceCertificate(THING);
-  });
-  after(async function () {
-    if (emu) await emu.close();
+  // 200 s: inside the SDK's 5-minute refresh window, so every call asks the endpoint again.
+  useIotEmulator({ durationSeconds: 200 }, (e, d) => {
+    emu = e;
+    device = d;
   });
 
   it('keeps credentials that are still valid for more than a minute, with a warning', async function () {
     const warnings = [];
-    const options = {
-      endpoint: emu.iot.endpoint,
-      roleAlias: ALIAS,
-      thingName: THING,
-      cert: device.cert,
-      key: device.key,
-      ca: emu.iot.ca,
-      logger: { warn: (m) => warnings.push(m) },
-    };
+    const options = deviceOptions(emu, device, { logger: { warn: (m) => warnings.push(m) } });
     const provider = fromIotCertificate(options);
     const first = await provider();
     options.roleAlias = 'deleted-alias'; // the next fetch gets a 404

@@ -2,9 +2,9 @@
 // InvokeEndpointWithResponseStream in the emulator, read with the real SDK: event-stream framing,
 // headers, the text-generator formats, re-cutting parts anywhere, echo/proxy relays, faults.
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { SageMakerRuntimeClient, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { startEmulator } = require('../../dist/emulator');
+const { runtimeClient, startContainer } = require('./util');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,7 +16,7 @@ describe('emulator: response streaming', function () {
 
   before(async function () {
     // A model container answering /invocations with a chunked response, chunk by chunk.
-    container = http.createServer((req, res) => {
+    container = await startContainer((req, res) => {
       if (req.url === '/ping') return res.end();
       const body = [];
       req.on('data', (c) => body.push(c));
@@ -33,8 +33,7 @@ describe('emulator: response streaming', function () {
         res.end();
       });
     });
-    await new Promise((r) => container.listen(0, '127.0.0.1', r));
-    containerUrl = `http://127.0.0.1:${container.address().port}`;
+    containerUrl = container.url;
     emu = await startEmulator({
       port: 0,
       endpoints: {
@@ -47,18 +46,13 @@ describe('emulator: response streaming', function () {
         'gen-openai': { model: 'text-generator', textGenerator: { format: 'openai', tokens: 4 } },
       },
     });
-    client = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = runtimeClient(emu, { maxAttempts: 1 });
   });
 
   after(async function () {
     client.destroy();
     await emu.close();
-    await new Promise((r) => container.close(r));
+    await container.close();
   });
 
   async function stream(input, opts) {

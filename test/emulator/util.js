@@ -2,6 +2,7 @@
 // Shared helpers of the emulator tests: SDK clients and hand-signed raw requests over node:http.
 const http = require('node:http');
 const crypto = require('node:crypto');
+const assert = require('node:assert/strict');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
 
@@ -70,6 +71,23 @@ async function signedRequest(emu, opts = {}) {
   return rawRequest(emu, { method: signed.method, path: signed.path, headers: signed.headers, body: signed.body });
 }
 
+/** Resolves with the error `promise` rejects with; fails the test when it fulfils. */
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the call to fail');
+}
+
+/** A stand-in model container on 127.0.0.1, port 0, answering with `handler`; resolves with { url, close() }. */
+async function startContainer(handler) {
+  const server = http.createServer(handler);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
 /** A plain HTTP request to the emulator. */
 function rawRequest(emu, { method = 'GET', path = '/', headers = {}, body } = {}) {
   const url = new URL(emu.url);
@@ -84,4 +102,4 @@ function rawRequest(emu, { method = 'GET', path = '/', headers = {}, body } = {}
   });
 }
 
-module.exports = { Sha256, TEST_CREDENTIALS, runtimeClient, captureResponses, signedRequest, rawRequest };
+module.exports = { Sha256, TEST_CREDENTIALS, runtimeClient, captureResponses, signedRequest, rawRequest, rejection, startContainer };

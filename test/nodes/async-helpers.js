@@ -1,11 +1,11 @@
 'use strict';
 // Shared setup of the sagemaker-invoke-async node tests: emulator, flows, counters.
-const { helper, coreNode, collect, spyDone, sleep, until: untilShared } = require('../helper');
+const { helper, useNodeRed, coreNode, collect, spyDone, sleep, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const asyncNode = require('../../nodes/sagemaker-invoke-async.js');
 const catchNode = coreNode('common/25-catch.js');
-const { startEmulator } = require('../../dist/emulator');
+const { useEmulator, emulatorConfig } = require('../support/emulator');
 
 const credentials = { c1: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
@@ -13,15 +13,7 @@ const credentials = { c1: { accessKeyId: 'test', secretAccessKey: 'test' } };
 function flowFor(emu, node = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'async tests' },
-    {
-      id: 'c1',
-      type: 'sagemaker-config',
-      region: 'us-east-1',
-      credentialType: 'keys',
-      endpoint: emu.url,
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-    },
+    emulatorConfig(emu),
     {
       id: 'an',
       z: 'f1',
@@ -52,4 +44,4 @@ function until(cond, what, ms = 15000) {
   return untilShared(cond, what, ms, 10);
 }
 
-module.exports = { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until, credentials };
+module.exports = { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, sleep, until, credentials };

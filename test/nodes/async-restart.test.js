@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
 
 const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 const journalFile = (dir, id = 'an') => path.join(dir, 'sagemaker-invoke-async', `${id}.jsonl`);
@@ -32,25 +32,15 @@ describe('sagemaker-invoke-async node: restart and close', function () {
   let emu;
   let dir;
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    if (emu) await emu.close();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
+  useNodeRed();
+  useEmulator({}, (e) => (emu = e));
   beforeEach(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-async-journal-'));
     // No contextStorage: the journal needs none.
     helper.settings({ userDir: dir });
   });
-  afterEach(async function () {
-    await helper.unload();
+  afterEach(function () {
+    // After useNodeRed's unload.
     helper.settings({});
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -2,22 +2,15 @@
 // sagemaker-async-results against the emulator's SageMaker, S3, SNS and SQS, with the real SDK
 // clients over real HTTP: notifications published by the emulator's async jobs reach the node.
 const assert = require('node:assert/strict');
-const {
-  SQSClient,
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  ReceiveMessageCommand,
-} = require('@aws-sdk/client-sqs');
-const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
-const { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
-const { PutObjectCommand } = require('@aws-sdk/client-s3');
-const { helper, coreNode, collect, until: untilShared } = require('../helper');
+const { SendMessageCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
+const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { helper, useNodeRed, coreNode, collect, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const resultsNode = require('../../nodes/sagemaker-async-results.js');
 const catchNode = coreNode('common/25-catch.js');
-const { startEmulator } = require('../../dist/emulator');
+const { emulatorConfig, putInput } = require('../support/emulator');
+const { useNotifyingEmulator } = require('../support/messaging');
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
@@ -25,91 +18,18 @@ const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
 describe('sagemaker-async-results node', function () {
   let emu;
   let sqs;
-  let sns;
   let rt;
-  let okTopic;
-  let badTopic;
-
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-    sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: CREDENTIALS });
-    sns = new SNSClient({ region: 'us-east-1', endpoint: emu.snsUrl, credentials: CREDENTIALS });
-    rt = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: CREDENTIALS });
-    okTopic = (await sns.send(new CreateTopicCommand({ Name: 'ok' }))).TopicArn;
-    badTopic = (await sns.send(new CreateTopicCommand({ Name: 'bad' }))).TopicArn;
-    const base = { model: 'echo', async: { delayMs: 20, jitterMs: 20, successTopic: okTopic, errorTopic: badTopic } };
-    emu.setEndpoint('plain', base);
-    emu.setEndpoint('include', { ...base, async: { ...base.async, includeInferenceResponseIn: ['SUCCESS_NOTIFICATION_TOPIC'] } });
-    emu.setEndpoint('failing', { ...base, faults: [{ kind: 'async-failure' }] });
-  });
-  after(async function () {
-    for (const c of [sqs, sns, rt]) c?.destroy();
-    if (emu) await emu.close();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
-
-  let q = 0;
-  /** A queue subscribed to both topics (raw or in the SNS envelope), optionally with a dead-letter queue. */
-  async function queue({ raw = false, redrive, visibility } = {}) {
-    const name = `results-${++q}`;
-    const attrs = {};
-    let dlq;
-    if (redrive) {
-      dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl;
-      const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-      attrs.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: redrive });
-    }
-    if (visibility !== undefined) attrs.VisibilityTimeout = String(visibility);
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attrs }))).QueueUrl;
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    for (const t of [okTopic, badTopic]) {
-      await sns.send(
-        new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: String(raw) } }),
-      );
-    }
-    return { url, dlq };
-  }
-
-  const counts = async (url) => {
-    const a = (
-      await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      )
-    ).Attributes;
-    return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
-  };
-  async function untilEmpty(url) {
-    for (let i = 0; i < 400; i++) {
-      if ((await counts(url)) === 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`timed out waiting for ${url} to empty`);
-  }
+  useNodeRed();
+  const notifications = useNotifyingEmulator('results', (env) => ({ emu, sqs, rt } = env));
+  /** A queue subscribed to both topics (raw or in the SNS envelope), optionally with a dead-letter queue: { url, dlq }. */
+  const queue = ({ raw = false, redrive, visibility } = {}) => notifications.queue({ raw, redrive, visibility });
+  const counts = notifications.messagesIn;
+  const untilEmpty = (url) => notifications.untilEmpty(url, 400);
 
   function load(nodes) {
     const flow = [
       { id: 'f1', type: 'tab', label: 'results' },
-      {
-        id: 'c1',
-        type: 'sagemaker-config',
-        region: 'us-east-1',
-        credentialType: 'keys',
-        endpoint: emu.url,
-        s3Endpoint: emu.s3Url,
-        s3ForcePathStyle: true,
-        sqsEndpoint: emu.sqsUrl,
-      },
+      emulatorConfig(emu, { sqsEndpoint: emu.sqsUrl }),
       ...nodes,
       { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: 'f1', type: 'helper' },
@@ -169,31 +89,19 @@ describe('sagemaker-async-results node', function () {
     const { url } = await queue();
     await load(resultNode('r1', url, { maxResultBytes: '150000' }));
     const out = collect('out');
-    const s3 = emu.s3Client();
-    try {
-      for (const [key, size] of [
-        ['big-140k', 140_000],
-        ['big-200k', 200_000],
-      ]) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: 'sagemaker-emulator',
-            Key: `in/${key}`,
-            Body: Buffer.alloc(size, 0x61),
-            ContentType: 'application/octet-stream',
-          }),
-        );
-        await rt.send(
-          new InvokeEndpointAsyncCommand({
-            EndpointName: 'include',
-            InputLocation: `s3://sagemaker-emulator/in/${key}`,
-            InferenceId: key,
-            ContentType: 'application/octet-stream',
-          }),
-        );
-      }
-    } finally {
-      s3.destroy();
+    for (const [key, size] of [
+      ['big-140k', 140_000],
+      ['big-200k', 200_000],
+    ]) {
+      const input = await putInput(emu, key, size);
+      await rt.send(
+        new InvokeEndpointAsyncCommand({
+          EndpointName: 'include',
+          InputLocation: input,
+          InferenceId: key,
+          ContentType: 'application/octet-stream',
+        }),
+      );
     }
     await until(() => out.length === 2, 'both results');
     const by = Object.fromEntries(out.map((m) => [m.sagemaker.inferenceId, m]));

@@ -4,7 +4,7 @@
 // 403 AccessDenied, 500 InternalError or a connection reset. Over real HTTP, with the real SDK.
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
 
 /** The fault-injecting S3 proxy. `mode`: 'pass' | '403' | '500' | 'reset'. */
 async function startS3Proxy(target) {
@@ -64,25 +64,22 @@ describe('sagemaker-invoke-async node: S3 lists a result but refuses to hand it 
   let emu;
   let proxy;
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-    emu.setEndpoint('fails-async', { model: 'echo', faults: [{ kind: 'async-failure' }], async: { delayMs: 20, jitterMs: 0 } });
-    proxy = await startS3Proxy(emu.s3Url);
-  });
-  after(async function () {
-    if (proxy) await proxy.close();
-    if (emu) await emu.close();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(async function () {
+  useEmulator(
+    {},
+    async (e) => {
+      emu = e;
+      emu.setEndpoint('fails-async', { model: 'echo', faults: [{ kind: 'async-failure' }], async: { delayMs: 20, jitterMs: 0 } });
+      proxy = await startS3Proxy(emu.s3Url);
+    },
+    async () => {
+      if (proxy) await proxy.close();
+    },
+  );
+  afterEach(function () {
+    // Before useNodeRed's unload: the flow closes with the proxy passing requests through.
     proxy.state.mode = 'pass';
-    await helper.unload();
   });
+  useNodeRed();
 
   const flow = (node = {}) => {
     const f = flowFor(emu, { pollInterval: '0.1', maxPollInterval: '0.4', maxWait: '2', ...node });

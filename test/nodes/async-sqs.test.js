@@ -3,22 +3,15 @@
 // notifications to its SNS topics, SNS delivers them to SQS queues (filter policies on the
 // inference ID prefix), and the node long-polls its queue — the real SDK clients over real HTTP.
 const assert = require('node:assert/strict');
-const {
-  SQSClient,
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  ReceiveMessageCommand,
-} = require('@aws-sdk/client-sqs');
-const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
-const { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
-const { PutObjectCommand } = require('@aws-sdk/client-s3');
-const { helper, coreNode, collect, spyDone, until: untilShared } = require('../helper');
+const { SendMessageCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
+const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { helper, useNodeRed, coreNode, collect, spyDone, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const asyncNode = require('../../nodes/sagemaker-invoke-async.js');
 const catchNode = coreNode('common/25-catch.js');
-const { startEmulator } = require('../../dist/emulator');
+const { emulatorConfig, putInput } = require('../support/emulator');
+const { useNotifyingEmulator } = require('../support/messaging');
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const until = (cond, what, ms = 20000) => untilShared(cond, what, ms, 10);
@@ -28,87 +21,22 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
   this.timeout(30000);
   let emu;
   let sqs;
-  let sns;
   let rt;
-  let okTopic;
-  let badTopic;
-
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-    sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: CREDENTIALS });
-    sns = new SNSClient({ region: 'us-east-1', endpoint: emu.snsUrl, credentials: CREDENTIALS });
-    rt = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: CREDENTIALS });
-    okTopic = (await sns.send(new CreateTopicCommand({ Name: 'ok' }))).TopicArn;
-    badTopic = (await sns.send(new CreateTopicCommand({ Name: 'bad' }))).TopicArn;
-    const base = { model: 'echo', async: { delayMs: 20, jitterMs: 20, successTopic: okTopic, errorTopic: badTopic } };
-    emu.setEndpoint('plain', base);
-    emu.setEndpoint('include', { ...base, async: { ...base.async, includeInferenceResponseIn: ['SUCCESS_NOTIFICATION_TOPIC'] } });
-    emu.setEndpoint('failing', { ...base, faults: [{ kind: 'async-failure' }] });
+  useNodeRed();
+  const notifications = useNotifyingEmulator('async-sqs', (env) => {
+    ({ emu, sqs, rt } = env);
     emu.setEndpoint('silent', { model: 'echo', async: { delayMs: 20 } }); // no topics: never notifies
   });
-  after(async function () {
-    for (const c of [sqs, sns, rt]) c?.destroy();
-    if (emu) await emu.close();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-  });
-
-  let q = 0;
-  /** A queue subscribed to both topics, with an inferenceId prefix filter on the message body when `prefix` is set. */
-  async function queue({ raw = false, prefix, visibility } = {}) {
-    const name = `async-sqs-${++q}`;
-    const attrs = visibility === undefined ? {} : { VisibilityTimeout: String(visibility) };
-    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attrs }))).QueueUrl;
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const attributes = { RawMessageDelivery: String(raw) };
-    if (prefix !== undefined) {
-      attributes.FilterPolicy = JSON.stringify({ inferenceId: [{ prefix }] });
-      attributes.FilterPolicyScope = 'MessageBody';
-    }
-    for (const t of [okTopic, badTopic])
-      await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: attributes }));
-    return url;
-  }
-  const counts = async (url) => {
-    const a = (
-      await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      )
-    ).Attributes;
-    return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
-  };
-  async function untilEmpty(url) {
-    for (let i = 0; i < 800; i++) {
-      if ((await counts(url)) === 0) return;
-      await sleep(25);
-    }
-    throw new Error(`timed out waiting for ${url} to empty`);
-  }
+  /** A queue subscribed to both topics, with an inferenceId prefix filter on the message body when `prefix` is set: its URL. */
+  const queue = async ({ raw = false, prefix, visibility } = {}) => (await notifications.queue({ raw, prefix, visibility })).url;
+  const counts = notifications.messagesIn;
+  const untilEmpty = (url) => notifications.untilEmpty(url, 800);
 
   /** Async nodes (`{ id, …settings }`) each wired to helpers `<id>-acc`, `<id>-res`; one catch → `caught`. */
   function load(nodes) {
     const flow = [
       { id: 'f1', type: 'tab', label: 'async sqs' },
-      {
-        id: 'c1',
-        type: 'sagemaker-config',
-        region: 'us-east-1',
-        credentialType: 'keys',
-        endpoint: emu.url,
-        s3Endpoint: emu.s3Url,
-        s3ForcePathStyle: true,
-        sqsEndpoint: emu.sqsUrl,
-      },
+      emulatorConfig(emu, { sqsEndpoint: emu.sqsUrl }),
       ...nodes.flatMap((n) => [
         {
           z: 'f1',
@@ -176,24 +104,8 @@ describe('sagemaker-invoke-async node, result source sqs', function () {
     const url = await queue();
     await load([{ id: 'an', queueUrl: url, endpointName: 'include', maxResultBytes: '150000', contentType: 'application/octet-stream' }]);
     const res = collect('an-res');
-    const s3 = emu.s3Client();
-    try {
-      for (const [key, size] of [
-        ['big-140k', 140_000],
-        ['big-200k', 200_000],
-      ]) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: 'sagemaker-emulator',
-            Key: `in/${key}`,
-            Body: Buffer.alloc(size, 0x61),
-            ContentType: 'application/octet-stream',
-          }),
-        );
-      }
-    } finally {
-      s3.destroy();
-    }
+    await putInput(emu, 'big-140k', 140_000);
+    await putInput(emu, 'big-200k', 200_000);
     const lists = s3Count('ListObjectsV2');
     helper.getNode('an').receive({ inputLocation: 's3://sagemaker-emulator/in/big-140k', tag: 140 });
     helper.getNode('an').receive({ inputLocation: 's3://sagemaker-emulator/in/big-200k', tag: 200 });

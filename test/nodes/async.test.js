@@ -2,27 +2,16 @@
 // sagemaker-invoke-async against the emulator and its S3, over real HTTP.
 const assert = require('node:assert/strict');
 const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = require('@aws-sdk/client-s3');
-const { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./async-helpers');
 
 describe('sagemaker-invoke-async node', function () {
   let emu;
   let s3;
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-    s3 = emu.s3Client();
-  });
-  after(async function () {
-    if (emu) await emu.close();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
+  useNodeRed();
+  useEmulator({}, (e) => {
+    emu = e;
+    s3 = e.s3Client();
   });
 
   const asyncCalls = () => emu.received().filter((r) => r.operation === 'InvokeEndpointAsync');

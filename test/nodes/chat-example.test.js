@@ -7,8 +7,8 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { helper, coreNode, collect, until } = require('../helper');
-const { startEmulator } = require('../../dist/emulator');
+const { helper, useNodeRed, coreNode, collect, until } = require('../helper');
+const { useEmulator } = require('../support/emulator');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const streamNode = require('../../nodes/sagemaker-stream.js');
@@ -27,19 +27,8 @@ describe('example "Chat with a streaming model" (flow logic, no dashboard)', fun
   let page; // what the flow sends to the page
   let requests; // the stream requests the model received in this test
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0, endpoints: demoEndpoints });
-  });
-  after(async function () {
-    await emu.close();
-    await new Promise((r) => helper.stopServer(r));
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useNodeRed();
+  useEmulator({ endpoints: demoEndpoints }, (e) => (emu = e));
 
   beforeEach(async function () {
     const template = example.find((n) => n.type === 'ui-template');

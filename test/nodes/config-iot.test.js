@@ -6,9 +6,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { helper } = require('../helper');
+const { helper, useNodeRed } = require('../helper');
 const configNode = require('../../nodes/sagemaker-config.js');
-const { startEmulator, CertificateAuthority } = require('../../dist/emulator');
+const { CertificateAuthority } = require('../../dist/emulator');
+const { useEmulator } = require('../support/emulator');
 
 const THING = 'gateway-01';
 
@@ -22,28 +23,22 @@ describe('sagemaker-config credentialType iot', function () {
   let foreign;
   let dir;
 
-  before(async function () {
-    emu = await startEmulator({ port: 0, iot: true });
-    device = await emu.iot.issueDeviceCertificate(THING);
-    foreign = await (await CertificateAuthority.create('Some other CA')).issue(THING);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sm-iot-node-'));
-    fs.writeFileSync(path.join(dir, 'device.pem.crt'), device.cert);
-    fs.writeFileSync(path.join(dir, 'private.pem.key'), device.key, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, 'ca.pem'), emu.iot.ca);
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  after(async function () {
-    if (emu) await emu.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  useEmulator(
+    { iot: true },
+    async (e) => {
+      emu = e;
+      device = await emu.iot.issueDeviceCertificate(THING);
+      foreign = await (await CertificateAuthority.create('Some other CA')).issue(THING);
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sm-iot-node-'));
+      fs.writeFileSync(path.join(dir, 'device.pem.crt'), device.cert);
+      fs.writeFileSync(path.join(dir, 'private.pem.key'), device.key, { mode: 0o600 });
+      fs.writeFileSync(path.join(dir, 'ca.pem'), emu.iot.ca);
+    },
+    () => {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  );
+  useNodeRed();
 
   const cfg = (extra = {}) => ({
     id: 'cfg',

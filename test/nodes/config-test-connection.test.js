@@ -2,88 +2,16 @@
 // The editor's Test connection button: POST /sagemaker-config/:id/test resolves the form's
 // credentials and calls STS GetCallerIdentity (here: the emulator's STS).
 const assert = require('node:assert/strict');
-const os = require('node:os');
-const path = require('node:path');
 const { helper } = require('../helper');
-const { startEmulator } = require('../../dist/emulator');
+const { useConfigRoute } = require('./config-helpers');
 const configNode = require('../../nodes/sagemaker-config.js');
 
 const KEY_ID = 'AKIATESTCONNECTION01';
 const SECRET = 'Conn3ction-S3cret-N0t-To-Be-Echoed';
-const ENV_VARS = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_STS',
-  'AWS_PROFILE',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_SHARED_CREDENTIALS_FILE',
-  'AWS_CONFIG_FILE',
-  'SMR_TEST_EMULATOR_URL',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_EC2_METADATA_DISABLED',
-];
 
 describe('sagemaker-config Test connection route', function () {
   let emu;
-  let savedEnv;
-  const rejections = [];
-  const onRejection = (reason) => rejections.push(reason);
-
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    process.on('unhandledRejection', onRejection);
-    emu = await startEmulator({
-      port: 0,
-      credentials: [
-        { accessKeyId: 'test', secretAccessKey: 'test' },
-        { accessKeyId: KEY_ID, secretAccessKey: SECRET },
-      ],
-    });
-  });
-  beforeEach(function () {
-    savedEnv = {};
-    for (const k of ENV_VARS) {
-      savedEnv[k] = process.env[k];
-      delete process.env[k];
-    }
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(os.tmpdir(), 'smr-no-such-credentials');
-    process.env.AWS_CONFIG_FILE = path.join(os.tmpdir(), 'smr-no-such-config');
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  });
-  afterEach(async function () {
-    await helper.unload();
-    for (const k of ENV_VARS) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
-  });
-  after(async function () {
-    process.removeListener('unhandledRejection', onRejection);
-    if (emu) await emu.close();
-    await new Promise((resolve) => helper.stopServer(resolve));
-    assert.deepEqual(rejections.map(String), []);
-  });
-
-  function form(extra = {}) {
-    return { region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, maxAttempts: '1', ...extra };
-  }
-
-  async function post(id, body) {
-    const res = await helper.request().post(`/sagemaker-config/${id}/test`).send(body).expect(200);
-    return res.body;
-  }
-
-  async function deployed() {
-    await helper.load(
-      configNode,
-      [{ id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url }],
-      { c1: { accessKeyId: KEY_ID, secretAccessKey: SECRET } },
-    );
-  }
+  const { form, post, deployed } = useConfigRoute('test', { accessKeyId: KEY_ID, secretAccessKey: SECRET }, {}, (e) => (emu = e));
 
   it('returns the identity for the keys typed in the form (node not deployed)', async function () {
     await helper.load(configNode, []);

@@ -4,10 +4,9 @@
 // become configError, and secrets stay out of the flow and the log.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { helper } = require('../helper');
-const { startEmulator } = require('../../dist/emulator');
+const { useIsolatedAws } = require('./config-helpers');
 const { InvokeEndpointCommand, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { ListObjectsV2Command } = require('@aws-sdk/client-s3');
 const configNode = require('../../nodes/sagemaker-config.js');
@@ -15,23 +14,6 @@ const configNode = require('../../nodes/sagemaker-config.js');
 const SECRET = 'S3cr3t-Sh0uld-N3ver-Appear-In-Logs';
 const TOKEN = 'T0ken-Sh0uld-N3ver-Appear-Either';
 const KEY_ID = 'AKIANODEREDTEST0001';
-const AWS_VARS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_PROFILE',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_SHARED_CREDENTIALS_FILE',
-  'AWS_CONFIG_FILE',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_STS',
-  'AWS_ROLE_ARN',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-  'AWS_EC2_METADATA_DISABLED',
-];
 
 function invokeEcho(node, body = 'hello') {
   return node.runtimeClient().send(new InvokeEndpointCommand({ EndpointName: 'echo', Body: body, ContentType: 'text/plain' }));
@@ -51,53 +33,16 @@ function logText() {
 describe('sagemaker-config node', function () {
   let emu;
   let tmp;
-  let savedEnv;
-  const rejections = [];
-  const onRejection = (reason) => rejections.push(reason);
-
-  before(function (done) {
-    helper.startServer(done);
+  useIsolatedAws({ accessKeyId: KEY_ID, secretAccessKey: SECRET }, {}, (e, dir) => {
+    emu = e;
+    tmp = dir;
   });
 
-  before(async function () {
-    process.on('unhandledRejection', onRejection);
-    emu = await startEmulator({
-      port: 0,
-      credentials: [
-        { accessKeyId: 'test', secretAccessKey: 'test' },
-        { accessKeyId: KEY_ID, secretAccessKey: SECRET },
-      ],
-    });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-config-'));
-  });
-
-  beforeEach(function () {
-    // Isolate every test from the machine's AWS environment and ~/.aws files.
-    savedEnv = {};
-    for (const k of AWS_VARS) {
-      savedEnv[k] = process.env[k];
-      delete process.env[k];
-    }
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, 'none-credentials');
-    process.env.AWS_CONFIG_FILE = path.join(tmp, 'none-config');
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  });
-
-  afterEach(async function () {
-    await helper.unload();
-    for (const k of AWS_VARS) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
-  });
-
-  after(async function () {
-    process.removeListener('unhandledRejection', onRejection);
-    if (emu) await emu.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await new Promise((resolve) => helper.stopServer(resolve));
-    assert.deepEqual(rejections.map(String), [], 'no unhandled rejections');
-  });
+  /** Opens a response stream through the runtime client of config node `c1`. */
+  function openStream(endpointName) {
+    const input = { EndpointName: endpointName, Body: '{"inputs":"x"}', ContentType: 'application/json' };
+    return helper.getNode('c1').runtimeClient().send(new InvokeEndpointWithResponseStreamCommand(input));
+  }
 
   function keysFlow(extra = {}) {
     return [{ id: 'c1', type: 'sagemaker-config', name: 'emu', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, ...extra }];
@@ -313,16 +258,7 @@ describe('sagemaker-config node', function () {
     // 8 parts 200 ms apart (≈1.5 s in all) with a 0.5 s timeout.
     emu.setEndpoint('slow-gen', { model: 'text-generator', textGenerator: { tokens: 8, delayMs: 200 } });
     await helper.load(configNode, keysFlow({ timeout: '0.5', maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const r = await helper
-      .getNode('c1')
-      .runtimeClient()
-      .send(
-        new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: 'slow-gen',
-          Body: '{"inputs":"x"}',
-          ContentType: 'application/json',
-        }),
-      );
+    const r = await openStream('slow-gen');
     let parts = 0;
     for await (const event of r.Body) if (event.PayloadPart) parts += 1;
     assert.equal(parts, 8);
@@ -335,16 +271,7 @@ describe('sagemaker-config node', function () {
       faults: [{ kind: 'stream-stall', afterParts: 2 }],
     });
     await helper.load(configNode, keysFlow({ timeout: '0.5', maxAttempts: '1' }), { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const r = await helper
-      .getNode('c1')
-      .runtimeClient()
-      .send(
-        new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: 'stalled-gen',
-          Body: '{"inputs":"x"}',
-          ContentType: 'application/json',
-        }),
-      );
+    const r = await openStream('stalled-gen');
     let parts = 0;
     const err = await (async () => {
       for await (const event of r.Body) if (event.PayloadPart) parts += 1;
@@ -410,6 +337,23 @@ describe('sagemaker-config node', function () {
       assert.match(m.configError, /Max attempts/);
     });
 
+    /** The status node `id` showed last. */
+    function lastStatus(id) {
+      const node = helper.getNode(id);
+      return helper._NodePrototype.status
+        .getCalls()
+        .filter((c) => c.thisValue === node)
+        .pop().args[0];
+    }
+    /** Sends node `id` a message; resolves with the text of the error it fails with. */
+    async function errorOfNext(id) {
+      const node = helper.getNode(id);
+      const failed = new Promise((resolve) => node.on('call:error', (call) => resolve(call)));
+      node.receive({ payload: 'x' });
+      const call = await failed;
+      return String(call.args[0].message ?? call.args[0]);
+    }
+
     it('a worker node using an unusable config shows a red ring with the reason and fails each message with it', async function () {
       const invokeNode = require('../../nodes/sagemaker-invoke.js');
       await helper.load(
@@ -419,18 +363,11 @@ describe('sagemaker-config node', function () {
           { id: 'w1', type: 'sagemaker-invoke', config: 'c1', endpointName: 'echo', endpointNameType: 'str', wires: [[]] },
         ],
       );
-      const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status
-        .getCalls()
-        .filter((c) => c.thisValue === w)
-        .pop();
-      assert.equal(status.args[0].fill, 'red');
-      assert.equal(status.args[0].shape, 'ring');
-      assert.match(status.args[0].text, /moon-base/);
-      const failed = new Promise((resolve) => w.on('call:error', (call) => resolve(call)));
-      w.receive({ payload: 'x' });
-      const call = await failed;
-      assert.match(String(call.args[0].message ?? call.args[0]), /moon-base/);
+      const status = lastStatus('w1');
+      assert.equal(status.fill, 'red');
+      assert.equal(status.shape, 'ring');
+      assert.match(status.text, /moon-base/);
+      assert.match(await errorOfNext('w1'), /moon-base/);
     });
 
     it('a worker node whose config node is missing shows a red ring and fails each message', async function () {
@@ -439,16 +376,8 @@ describe('sagemaker-config node', function () {
         [configNode, invokeNode],
         [{ id: 'w1', type: 'sagemaker-invoke', config: 'gone', endpointName: 'echo', endpointNameType: 'str', wires: [[]] }],
       );
-      const w = helper.getNode('w1');
-      const status = helper._NodePrototype.status
-        .getCalls()
-        .filter((c) => c.thisValue === w)
-        .pop();
-      assert.equal(status.args[0].fill, 'red');
-      const failed = new Promise((resolve) => w.on('call:error', (call) => resolve(call)));
-      w.receive({ payload: 'x' });
-      const call = await failed;
-      assert.match(String(call.args[0].message ?? call.args[0]), /sagemaker-config/);
+      assert.equal(lastStatus('w1').fill, 'red');
+      assert.match(await errorOfNext('w1'), /sagemaker-config/);
     });
 
     it('closing a config node that never built a client is fine', async function () {

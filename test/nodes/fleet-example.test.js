@@ -6,8 +6,8 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { helper, coreNode, collect, until } = require('../helper');
-const { startEmulator } = require('../../dist/emulator');
+const { helper, useNodeRed, coreNode, collect, until } = require('../helper');
+const { useEmulator } = require('../support/emulator');
 const { setUpFleet } = require('../../scripts/fleet');
 
 const configNode = require('../../nodes/sagemaker-config.js');
@@ -25,28 +25,24 @@ describe('example "Fleet: async results through SQS"', function () {
   let emu;
   const saved = {};
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-    const env = await setUpFleet(emu);
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  after(async function () {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await emu.close();
-    await new Promise((r) => helper.stopServer(r));
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useNodeRed();
+  useEmulator(
+    {},
+    async (e) => {
+      emu = e;
+      const env = await setUpFleet(emu);
+      for (const [k, v] of Object.entries(env)) {
+        saved[k] = process.env[k];
+        process.env[k] = v;
+      }
+    },
+    () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    },
+  );
 
   it("scores this gateway's readings through its own queue (gw1- ids) and the fleet's through the shared queue (fleet- ids), with 0 S3 requests for results", async function () {
     // node-red-node-test-helper registers the catch module once per catch node: one catch, for every node.

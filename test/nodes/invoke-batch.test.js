@@ -3,7 +3,7 @@
 // jsonlines, flushed by size or window, split back per message; bad rows, mismatched answers,
 // service errors and close each end every message once.
 const assert = require('node:assert');
-const { helper, startEmulator, flowFor, load, collect, spyDone, until, receivedFor } = require('./invoke-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, until, receivedFor } = require('./invoke-helpers');
 
 // Windows that never end during a test: a flush then proves the size was reached.
 const NEVER = '60000';
@@ -16,21 +16,8 @@ function series(i, spike) {
 
 describe('sagemaker-invoke: micro-batching', function () {
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    await emu.close();
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useEmulator({}, (e) => (emu = e));
+  useNodeRed();
 
   async function scoreAlone(row) {
     // The same row sent on its own (batching off) is the reference for the batched answer.

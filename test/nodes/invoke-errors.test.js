@@ -1,24 +1,11 @@
 'use strict';
 const assert = require('node:assert');
-const { helper, startEmulator, flowFor, load, next, collect, spyDone, sleep, until, receivedFor } = require('./invoke-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, next, collect, spyDone, sleep, until, receivedFor } = require('./invoke-helpers');
 
 describe('sagemaker-invoke: errors', function () {
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    await emu.close();
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useEmulator({}, (e) => (emu = e));
+  useNodeRed();
 
   /** Sends one message and returns the single message the Catch node saw (and checks no output). */
   async function failOnce(invoke, config, msg = { payload: { x: 1 } }) {

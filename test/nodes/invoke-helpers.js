@@ -1,11 +1,11 @@
 'use strict';
 // Shared setup of the sagemaker-invoke node tests: emulator, flows, counters.
-const { helper, coreNode, collect, spyDone, sleep, until: untilShared } = require('../helper');
+const { helper, useNodeRed, coreNode, collect, spyDone, sleep, until: untilShared } = require('../helper');
 
 const configNode = require('../../nodes/sagemaker-config.js');
 const invokeNode = require('../../nodes/sagemaker-invoke.js');
 const catchNode = coreNode('common/25-catch.js');
-const { startEmulator } = require('../../dist/emulator');
+const { useEmulator } = require('../support/emulator');
 
 const credentials = { c1: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
@@ -57,4 +57,18 @@ function receivedFor(emu, endpointName) {
   return emu.received().filter((r) => r.endpointName === endpointName);
 }
 
-module.exports = { helper, startEmulator, configFor, flowFor, load, next, collect, spyDone, sleep, until, receivedFor, credentials };
+module.exports = {
+  helper,
+  useNodeRed,
+  useEmulator,
+  configFor,
+  flowFor,
+  load,
+  next,
+  collect,
+  spyDone,
+  sleep,
+  until,
+  receivedFor,
+  credentials,
+};

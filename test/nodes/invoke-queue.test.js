@@ -1,24 +1,11 @@
 'use strict';
 const assert = require('node:assert');
-const { helper, startEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./invoke-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, collect, spyDone, sleep, until } = require('./invoke-helpers');
 
 describe('sagemaker-invoke: concurrency, queue and close', function () {
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    await emu.close();
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useEmulator({}, (e) => (emu = e));
+  useNodeRed();
 
   it('100 messages at concurrency 4 give 100 outputs with never more than 4 in flight at the service', async function () {
     emu.setEndpoint('q-slow', { model: 'echo', latencyMs: 5 });

@@ -1,6 +1,7 @@
 'use strict';
 const assert = require('node:assert');
-const { helper, startEmulator, flowFor, load, next, receivedFor } = require('./invoke-helpers');
+const { helper, useNodeRed, useEmulator, flowFor, load, next, receivedFor } = require('./invoke-helpers');
+const { HEADER_OF } = require('../support/headers');
 
 // Node field → [wire header (lower-case), value] for every InvokeEndpoint request field.
 const FIELDS = {
@@ -16,37 +17,18 @@ const FIELDS = {
   sessionId: ['x-amzn-sagemaker-session-id', 'NEW_SESSION'],
   prefixAwareId: ['x-amzn-sagemaker-prefix-aware-id', 'prefix-7'],
 };
+// The same headers in msg.headers, some in other letter cases: the node matches names case-insensitively.
 const MSG_HEADER_NAMES = {
-  contentType: 'Content-Type',
+  ...HEADER_OF,
   accept: 'ACCEPT',
-  customAttributes: 'X-Amzn-SageMaker-Custom-Attributes',
-  targetModel: 'x-amzn-sagemaker-target-model',
-  targetVariant: 'X-AMZN-SAGEMAKER-TARGET-VARIANT',
-  targetContainerHostname: 'X-Amzn-SageMaker-Target-Container-Hostname',
-  inferenceId: 'X-Amzn-SageMaker-Inference-Id',
-  enableExplanations: 'X-Amzn-SageMaker-Enable-Explanations',
-  inferenceComponentName: 'X-Amzn-SageMaker-Inference-Component',
-  sessionId: 'X-Amzn-SageMaker-Session-Id',
-  prefixAwareId: 'X-Amzn-SageMaker-Prefix-Aware-Id',
+  targetModel: HEADER_OF.targetModel.toLowerCase(),
+  targetVariant: HEADER_OF.targetVariant.toUpperCase(),
 };
 
 describe('sagemaker-invoke: request fields and formats', function () {
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async function () {
-    await emu.close();
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
+  useEmulator({}, (e) => (emu = e));
+  useNodeRed();
 
   it('sends every request field set in the node to the service', async function () {
     emu.setEndpoint('fields-node', { model: 'echo' });

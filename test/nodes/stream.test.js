@@ -3,9 +3,9 @@
 // multi-byte characters) come out intact in every mode, text presets, sequences a join node
 // rebuilds, one error per failed stream, idle timeout, and close aborting open streams.
 const assert = require('node:assert/strict');
-const { helper, coreNode: core } = require('../helper');
+const { helper, useNodeRed, coreNode: core } = require('../helper');
 const { SageMakerRuntimeClient, InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { startEmulator } = require('../../dist/emulator');
+const { useEmulator } = require('../support/emulator');
 const configNode = require('../../nodes/sagemaker-config.js');
 const streamNode = require('../../nodes/sagemaker-stream.js');
 
@@ -96,12 +96,9 @@ async function until(cond, what, ms = 10000) {
 describe('sagemaker-stream node', function () {
   let emu;
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  before(async function () {
-    emu = await startEmulator({
-      port: 0,
+  useNodeRed();
+  useEmulator(
+    {
       endpoints: {
         'gen-error': { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-error', afterParts: 3 }] },
         'gen-failure': { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-failure', afterParts: 3 }] },
@@ -109,15 +106,9 @@ describe('sagemaker-stream node', function () {
         'gen-first': { model: 'text-generator', faults: [{ kind: 'stream-error', afterParts: 0 }] },
         'gen-stall': { model: 'text-generator', textGenerator: { tokens: 10 }, faults: [{ kind: 'stream-stall', afterParts: 2 }] },
       },
-    });
-  });
-  afterEach(function () {
-    return helper.unload();
-  });
-  after(async function () {
-    await emu.close();
-    await new Promise((r) => helper.stopServer(r));
-  });
+    },
+    (e) => (emu = e),
+  );
 
   describe('cutting parts anywhere', function () {
     for (const partBytes of [1, 2, 3, 4, 5, 6, 7]) {

@@ -12,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startEmulator } = require('../../dist/emulator');
 
+const { jobFlow } = require('./job-flow');
 const CHILD = path.join(__dirname, 'async-crash-child.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,46 +37,12 @@ return msg;`;
 }
 
 function flows(emu) {
-  // Flow nodes need x and y: Node-RED treats a node without them as a config node.
-  const placed = (nodes) => nodes.map((n, i) => (n.z ? { x: 100 + 150 * i, y: 100, ...n } : n));
-  return placed([
-    { id: 'tab1', type: 'tab', label: 'crash test' },
-    {
-      id: 'cfg',
-      type: 'sagemaker-config',
-      region: 'us-east-1',
-      credentialType: 'chain',
-      endpoint: emu.url,
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-    },
-    { id: 'in', type: 'http in', z: 'tab1', url: '/job', method: 'post', wires: [['prep']] },
-    {
-      id: 'prep',
-      type: 'function',
-      z: 'tab1',
-      outputs: 1,
-      wires: [['an']],
-      func: "msg.job = msg.payload.job; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
-    },
-    {
-      id: 'an',
-      type: 'sagemaker-invoke-async',
-      z: 'tab1',
-      config: 'cfg',
-      endpointName: 'echo',
-      endpointNameType: 'str',
-      pollInterval: '0.1',
-      maxPollInterval: '0.2',
-      maxWait: '120',
-      wires: [['rec-acc'], ['rec-res']],
-    },
-    recorder('rec-acc', 'accepted', ['resp']),
-    { id: 'resp', type: 'http response', z: 'tab1', statusCode: '200', wires: [] },
-    recorder('rec-res', 'result', []),
-    { id: 'catch', type: 'catch', z: 'tab1', scope: ['an'], uncaught: false, wires: [['rec-err']] },
-    recorder('rec-err', 'error', []),
-  ]);
+  return jobFlow(emu, {
+    label: 'crash test',
+    prep: "msg.job = msg.payload.job; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
+    an: { endpointName: 'echo', endpointNameType: 'str', pollInterval: '0.1', maxPollInterval: '0.2' },
+    record: recorder,
+  });
 }
 
 describe('reliability: sagemaker-invoke-async jobs across kill -9 and restarts (Node-RED as a child process)', function () {

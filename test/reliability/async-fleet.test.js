@@ -12,13 +12,14 @@ const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
-const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
-const { InvokeEndpointAsyncCommand, SageMakerRuntimeClient } = require('@aws-sdk/client-sagemaker-runtime');
+const { ReceiveMessageCommand } = require('@aws-sdk/client-sqs');
+const { CreateTopicCommand } = require('@aws-sdk/client-sns');
+const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { startEmulator } = require('../../dist/emulator');
+const { messagingClients, subscribedQueue, messagesIn } = require('../support/messaging');
 
+const { jobFlow } = require('./job-flow');
 const CHILD = path.join(__dirname, 'async-crash-child.js');
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const PER_INSTANCE = 150;
 const SHARED = 150;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,61 +37,28 @@ return msg;`;
 }
 
 function flows(emu, { queueUrl, prefix, sharedQueueUrl }) {
-  const placed = (nodes) => nodes.map((n, i) => (n.z ? { x: 100 + 150 * i, y: 100, ...n } : n));
-  return placed([
-    { id: 'tab1', type: 'tab', label: 'fleet' },
-    {
-      id: 'cfg',
-      type: 'sagemaker-config',
-      region: 'us-east-1',
-      credentialType: 'chain',
-      endpoint: emu.url,
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-      sqsEndpoint: emu.sqsUrl,
-    },
-    { id: 'in', type: 'http in', z: 'tab1', url: '/job', method: 'post', wires: [['prep']] },
-    {
-      id: 'prep',
-      type: 'function',
-      z: 'tab1',
-      outputs: 1,
-      wires: [['an']],
-      func: "msg.job = msg.payload.job; msg.endpoint = msg.payload.endpoint; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
-    },
-    {
-      id: 'an',
-      type: 'sagemaker-invoke-async',
-      z: 'tab1',
-      config: 'cfg',
-      endpointName: 'endpoint',
-      endpointNameType: 'msg',
-      resultSource: 'sqs',
-      queueUrl,
-      inferenceIdPrefix: prefix,
-      maxWait: '120',
-      wires: [['rec-acc'], ['rec-res']],
-    },
-    recorder('rec-acc', 'accepted', ['resp']),
-    { id: 'resp', type: 'http response', z: 'tab1', statusCode: '200', wires: [] },
-    recorder('rec-res', 'result'),
-    { id: 'catch', type: 'catch', z: 'tab1', scope: ['an'], uncaught: false, wires: [['rec-err']] },
-    recorder('rec-err', 'error'),
-    ...(sharedQueueUrl
+  return jobFlow(emu, {
+    label: 'fleet',
+    config: { sqsEndpoint: emu.sqsUrl },
+    prep: "msg.job = msg.payload.job; msg.endpoint = msg.payload.endpoint; msg.headers = { 'x-amzn-sagemaker-custom-attributes': 'delay=' + msg.payload.delay }; msg.payload = { job: msg.payload.job }; return msg;",
+    an: { endpointName: 'endpoint', endpointNameType: 'msg', resultSource: 'sqs', queueUrl, inferenceIdPrefix: prefix },
+    record: recorder,
+    extra: sharedQueueUrl
       ? [
           { id: 'shared', type: 'sagemaker-async-results', z: 'tab1', config: 'cfg', queueUrl: sharedQueueUrl, wires: [['rec-shared']] },
           recorder('rec-shared', 'shared'),
           { id: 'catch-shared', type: 'catch', z: 'tab1', scope: ['shared'], uncaught: false, wires: [['rec-shared-err']] },
           recorder('rec-shared-err', 'shared-error'),
         ]
-      : []),
-  ]);
+      : [],
+  });
 }
 
 describe('reliability: a fleet of three Node-RED processes taking async results from SQS (one killed with SIGKILL and restarted)', function () {
   this.timeout(120000);
   let emu;
   let dir;
+  let clients;
   let sqs;
   let sns;
   let rt;
@@ -99,13 +67,12 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
   before(async function () {
     emu = await startEmulator({ port: 0 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-async-fleet-'));
-    sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: CREDENTIALS });
-    sns = new SNSClient({ region: 'us-east-1', endpoint: emu.snsUrl, credentials: CREDENTIALS });
-    rt = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: CREDENTIALS });
+    clients = messagingClients(emu);
+    ({ sqs, sns, rt } = clients);
   });
   after(async function () {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const c of [sqs, sns, rt]) c?.destroy();
+    clients?.destroy();
     if (emu) await emu.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -115,33 +82,11 @@ describe('reliability: a fleet of three Node-RED processes taking async results 
   // the restarted node no longer holds, and ends there after 3 receives (README, Scaling out).
   const deadLetters = new Map();
   async function queue(name, prefix, topics, visibility) {
-    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl;
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 });
-    const url = (
-      await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibility), RedrivePolicy } }))
-    ).QueueUrl;
+    const { url, dlq } = await subscribedQueue({ sqs, sns }, name, topics, { raw: true, prefix, visibility, redrive: 3 });
     deadLetters.set(url, dlq);
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const attributes = {
-      FilterPolicy: JSON.stringify({ inferenceId: [{ prefix }] }),
-      FilterPolicyScope: 'MessageBody',
-      RawMessageDelivery: 'true',
-    };
-    for (const t of topics) await sns.send(new SubscribeCommand({ TopicArn: t, Protocol: 'sqs', Endpoint: arn, Attributes: attributes }));
     return url;
   }
-  const inQueue = async (url) => {
-    const a = (
-      await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      )
-    ).Attributes;
-    return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
-  };
+  const inQueue = (url) => messagesIn(sqs, url);
 
   /** Starts one Node-RED process; resolves with { url, exited, child }. */
   function start(inst, run) {

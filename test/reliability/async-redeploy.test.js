@@ -5,48 +5,18 @@
 // only deletes "if there's no configured storage"), so a job accepted before a "modified nodes"
 // redeploy must be carried over by other means. This pins that it is.
 const assert = require('node:assert/strict');
-const { helper, startEmulator, asyncNode, onTab, NODES, KEYS, sleep, until } = require('./util');
+const { helper, useNodeRed } = require('../helper');
+const { useEmulator, emulatorConfig } = require('../support/emulator');
+const { asyncNode, onTab, slowAsyncNode, NODES, KEYS, sleep, until } = require('./util');
 
 (asyncNode ? describe : describe.skip)('reliability: async job pending across a redeploy (default context settings)', function () {
   this.timeout(20000);
   let emu;
-  before(async function () {
-    emu = await startEmulator({ port: 0, endpoints: { 'slow-async': { model: 'echo', async: { delayMs: 600 } } } });
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-    await emu.close();
-  });
+  useEmulator({ endpoints: { 'slow-async': { model: 'echo', async: { delayMs: 600 } } } }, (e) => (emu = e));
+  useNodeRed();
 
   const flow = (name) =>
-    onTab([
-      {
-        id: 'c1',
-        type: 'sagemaker-config',
-        region: 'us-east-1',
-        credentialType: 'keys',
-        endpoint: emu.url,
-        s3Endpoint: emu.s3Url,
-        s3ForcePathStyle: true,
-      },
-      {
-        id: 'asy',
-        name,
-        type: 'sagemaker-invoke-async',
-        config: 'c1',
-        endpointName: 'slow-async',
-        endpointNameType: 'str',
-        pollInterval: '0.2',
-        maxPollInterval: '0.5',
-        wires: [['accepted'], ['result']],
-      },
-      { id: 'accepted', type: 'helper' },
-      { id: 'result', type: 'helper' },
-    ]);
+    onTab([emulatorConfig(emu), slowAsyncNode(name), { id: 'accepted', type: 'helper' }, { id: 'result', type: 'helper' }]);
 
   it('a job accepted before a "modified nodes" redeploy delivers its result once, from the new instance', async function () {
     await new Promise((resolve, reject) => helper.load(NODES, flow('before'), { c1: KEYS }, (e) => (e ? reject(e) : resolve())));

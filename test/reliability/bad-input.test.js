@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { helper, startEmulator, asyncNode, load, sleep, requestCount, KEYS } = require('./util');
+const { emulatorConfig } = require('../support/emulator');
 
 const BIG = Buffer.alloc(6_291_457, 0x61); // 6 MB + 1 byte
 const circular = () => {
@@ -567,16 +568,7 @@ function flowFor(emu, c) {
     ...c.props,
   };
   return [
-    {
-      id: 'c1',
-      type: 'sagemaker-config',
-      region: 'us-east-1',
-      credentialType: 'keys',
-      endpoint: emu.url,
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-      ...c.config,
-    },
+    emulatorConfig(emu, c.config),
     { id: 'cg', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
     worker,
     { id: 'out', type: 'helper' },

@@ -7,10 +7,11 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
-const { SageMakerRuntimeClient, InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
+const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const crypto = require('node:crypto');
 const { startEmulator } = require('./util');
+const { runtimeClient } = require('../emulator/util');
 
 const SEED = 8008;
 
@@ -25,6 +26,16 @@ class Sha256 {
   async digest() {
     return new Uint8Array(this.hash.digest());
   }
+}
+
+/** A SigV4 signer for SageMaker with access key `test` and `secret`. */
+function sagemakerSigner(secret = 'test') {
+  return new SignatureV4({
+    service: 'sagemaker',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: secret },
+    sha256: Sha256,
+  });
 }
 const PER_BATCH = 40;
 
@@ -115,12 +126,7 @@ describe('reliability: emulator fuzz', function () {
   before(async function () {
     emu = await startEmulator({ port: 0 });
     port = Number(new URL(emu.url).port);
-    client = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = runtimeClient(emu, { maxAttempts: 1 });
   });
   after(async function () {
     console.log(
@@ -196,13 +202,7 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('unsigned, mis-signed and tampered requests get 403 in the service error shape', async function () {
-    const signer = (secret) =>
-      new SignatureV4({
-        service: 'sagemaker',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: secret },
-        sha256: Sha256,
-      });
+    const signer = sagemakerSigner;
     const base = (body) => ({
       method: 'POST',
       protocol: 'http:',
@@ -270,12 +270,7 @@ describe('reliability: emulator fuzz', function () {
   });
 
   it('signed requests with malformed endpoint names, headers and oversized bodies get 4xx in the service error shape', async function () {
-    const sign = new SignatureV4({
-      service: 'sagemaker',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      sha256: Sha256,
-    });
+    const sign = sagemakerSigner();
     const cases = [
       { path: `/endpoints/${'a'.repeat(64)}/invocations`, headers: {} },
       { path: '/endpoints/bad_name/invocations', headers: {} },
@@ -490,12 +485,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('the runtime side refuses a body swapped under UNSIGNED-PAYLOAD (SageMaker hashes the body it gets)', async function () {
-    const signer = new SignatureV4({
-      service: 'sagemaker',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      sha256: Sha256,
-    });
+    const signer = sagemakerSigner();
     const port = Number(new URL(emu.url).port);
     const p = '/endpoints/echo/invocations';
     const signed = await signer.sign({
@@ -593,12 +583,7 @@ describe('reliability: emulator hardening', function () {
       if (i % 3 === 1)
         headers.authorization = `AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
       if (i % 3 === 2) {
-        const signer = new SignatureV4({
-          service: 'sagemaker',
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' },
-          sha256: Sha256,
-        });
+        const signer = sagemakerSigner('wrong');
         headers = (
           await signer.sign({
             method: 'POST',
@@ -668,12 +653,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('a stream that keeps sending for longer than the request and idle timeouts is not cut', async function () {
-    const c = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const c = runtimeClient(emu, { maxAttempts: 1 });
     try {
       const out = await c.send(new InvokeEndpointWithResponseStreamCommand({ EndpointName: 'long-stream', Body: 'go' }));
       let parts = 0;
@@ -685,12 +665,7 @@ describe('reliability: emulator hardening', function () {
   });
 
   it('stream-reset with afterParts N delivers exactly N complete parts, then the connection breaks', async function () {
-    const c = new SageMakerRuntimeClient({
-      region: 'us-east-1',
-      endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const c = runtimeClient(emu, { maxAttempts: 1 });
     try {
       for (const n of [1, 2, 3, 5]) {
         for (let round = 0; round < 10; round++) {

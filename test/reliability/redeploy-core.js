@@ -4,7 +4,8 @@
 // Each worker node's `done` is counted by a Complete node (done() without error) and a Catch node
 // (done(err)) scoped to the three workers; both stay deployed across "modified nodes" deploys
 // that restart only the workers, so each accepted message must reach exactly one of them.
-const { helper, asyncNode, onTab, sleep, until, tally, audit, resources, KEYS } = require('./util');
+const { helper, asyncNode, onTab, slowAsyncNode, sleep, until, tally, audit, resources, KEYS } = require('./util');
+const { emulatorConfig } = require('../support/emulator');
 
 const ENDPOINTS = {
   'slow-echo': { model: 'echo', latencyMs: 150 },
@@ -15,15 +16,7 @@ const ENDPOINTS = {
 function flow(emu, round) {
   const workers = ['inv', 'str', ...(asyncNode ? ['asy'] : [])];
   return onTab([
-    {
-      id: 'c1',
-      type: 'sagemaker-config',
-      region: 'us-east-1',
-      credentialType: 'keys',
-      endpoint: emu.url,
-      s3Endpoint: emu.s3Url,
-      s3ForcePathStyle: true,
-    },
+    emulatorConfig(emu),
     // `name` changes every round: a "modified nodes" deploy restarts exactly these three.
     {
       id: 'inv',
@@ -43,21 +36,7 @@ function flow(emu, round) {
       endpointNameType: 'str',
       wires: [['parts'], ['sdone']],
     },
-    ...(asyncNode
-      ? [
-          {
-            id: 'asy',
-            name: `async ${round}`,
-            type: 'sagemaker-invoke-async',
-            config: 'c1',
-            endpointName: 'slow-async',
-            endpointNameType: 'str',
-            pollInterval: '0.2',
-            maxPollInterval: '0.5',
-            wires: [['accepted'], ['result']],
-          },
-        ]
-      : []),
+    ...(asyncNode ? [slowAsyncNode(`async ${round}`)] : []),
     { id: 'out', type: 'helper' },
     { id: 'parts', type: 'helper' },
     { id: 'sdone', type: 'helper' },

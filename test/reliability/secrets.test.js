@@ -13,11 +13,7 @@ const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { nodeRedPackage } = require('../helper');
-
-// Node-RED's own bcryptjs, so the hash format is the one its adminAuth checks.
-const editorApi = require.resolve('@node-red/editor-api', { paths: [path.dirname(require.resolve(nodeRedPackage))] });
-const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(editorApi)] }));
+const { adminAuth, injectOnce, logEverything } = require('../support/admin-flows');
 
 const KEYS = { accessKeyId: 'AKIARELKEYS0000001', secretAccessKey: 'relSecretKeys+AAAA/BBBB1111' };
 const CHAIN = { accessKeyId: 'AKIARELCHAIN000002', secretAccessKey: 'relSecretChain+CCCC2222' };
@@ -67,14 +63,6 @@ describe('reliability: secrets never leak; admin routes need permission', functi
       `[relprof]\naws_access_key_id = ${PROFILE.accessKeyId}\naws_secret_access_key = ${PROFILE.secretAccessKey}\n`,
     );
     fs.writeFileSync(path.join(tmp, 'aws-config'), '[profile relprof]\nregion = us-east-1\n');
-    const hash = bcrypt.hashSync(PASSWORD, 8);
-    const adminAuth = {
-      type: 'credentials',
-      users: [
-        { username: 'admin', password: hash, permissions: '*' },
-        { username: 'viewer', password: hash, permissions: 'read' },
-      ],
-    };
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
     Object.assign(env, {
@@ -86,7 +74,14 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const stdio = [];
     child = fork(
       path.join(__dirname, 'secrets-child.js'),
-      [JSON.stringify({ userDir, credentialSecret: CREDENTIAL_SECRET, adminAuth, keyPairs: [KEYS, CHAIN, PROFILE] })],
+      [
+        JSON.stringify({
+          userDir,
+          credentialSecret: CREDENTIAL_SECRET,
+          adminAuth: adminAuth(PASSWORD, 'viewer'),
+          keyPairs: [KEYS, CHAIN, PROFILE],
+        }),
+      ],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -167,21 +162,7 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const worker = (id, type, config, endpointName, payload, extra = {}) => {
       y += 40;
       const wires = type === 'sagemaker-invoke' ? [['dbg']] : [['dbg'], ['dbg']];
-      nodes.push({
-        id: `in-${id}`,
-        type: 'inject',
-        z: 'sec',
-        x: 100,
-        y,
-        once: true,
-        onceDelay: 0.2,
-        repeat: '',
-        topic: '',
-        payload: JSON.stringify(payload),
-        payloadType: 'json',
-        props: [{ p: 'payload' }],
-        wires: [[id]],
-      });
+      nodes.push(injectOnce(`in-${id}`, id, { y, payload, delay: 0.2 }));
       nodes.push({
         id,
         type,
@@ -231,21 +212,7 @@ describe('reliability: secrets never leak; admin routes need permission', functi
       ...configs,
       ...nodes,
       // Status, outputs and errors all go to the log (debug node "console" output).
-      { id: 'status', type: 'status', z: 'sec', x: 100, y: 20, scope: null, wires: [['dbg']] },
-      { id: 'catch', type: 'catch', z: 'sec', x: 100, y: 10, scope: null, uncaught: false, wires: [['dbg']] },
-      {
-        id: 'dbg',
-        type: 'debug',
-        z: 'sec',
-        x: 600,
-        y: 20,
-        active: true,
-        tosidebar: true,
-        console: true,
-        tostatus: true,
-        complete: 'true',
-        targetType: 'full',
-      },
+      ...logEverything({ statusY: 20, catchY: 10, debugX: 600, debugY: 20 }),
     ];
     const deploy = await request(`${ready.url}flows`, {
       method: 'POST',

@@ -36,6 +36,31 @@ function configNode(emu) {
   return { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, timeout: String(TIMEOUT_S) };
 }
 
+/** Deploys `worker` on config c1, each output wired to its helper node in `outputs`, its errors to a Catch → `caught`. */
+function loadSoak(emu, worker, outputs) {
+  return load(
+    [
+      { id: 'tab', type: 'tab' },
+      configNode(emu),
+      { z: 'tab', config: 'c1', endpointNameType: 'str', wires: outputs.map((id) => [id]), ...worker },
+      ...outputs.map((id) => ({ id, z: 'tab', type: 'helper' })),
+      { id: 'catch', z: 'tab', type: 'catch', scope: [worker.id], uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ],
+    { c1: KEYS },
+  );
+}
+
+/** The errors the emulator served and the Catch node got, ModelError counted on both sides. */
+function errorFigures(stats, caughtByName) {
+  return {
+    emulatorErrors: { ...stats.errors },
+    caughtByName,
+    modelErrorsServed: stats.errors.ModelError || 0,
+    modelErrorsCaught: caughtByName.ModelError || 0,
+  };
+}
+
 function countNames(msgs) {
   const out = {};
   for (const m of msgs) {
@@ -47,26 +72,16 @@ function countNames(msgs) {
 
 /** n messages through sagemaker-invoke; resolves with the figures. */
 async function invokeSoak(emu, { n, concurrency = 16 }) {
-  await load(
-    [
-      { id: 'tab', type: 'tab' },
-      configNode(emu),
-      {
-        id: 'inv',
-        z: 'tab',
-        type: 'sagemaker-invoke',
-        config: 'c1',
-        endpointName: 'soak-invoke',
-        endpointNameType: 'str',
-        concurrency: String(concurrency),
-        queueSize: String(n),
-        wires: [['out']],
-      },
-      { id: 'out', z: 'tab', type: 'helper' },
-      { id: 'catch', z: 'tab', type: 'catch', scope: ['inv'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'tab', type: 'helper' },
-    ],
-    { c1: KEYS },
+  await loadSoak(
+    emu,
+    {
+      id: 'inv',
+      type: 'sagemaker-invoke',
+      endpointName: 'soak-invoke',
+      concurrency: String(concurrency),
+      queueSize: String(n),
+    },
+    ['out'],
   );
   emu.resetStats();
   const t = tally(['out', 'caught']);
@@ -93,10 +108,7 @@ async function invokeSoak(emu, { n, concurrency = 16 }) {
     mismatched,
     requests: stats.requests.InvokeEndpoint || 0,
     injected: Object.entries(stats.errors).reduce((a, [, v]) => a + v, 0),
-    emulatorErrors: { ...stats.errors },
-    caughtByName,
-    modelErrorsServed: stats.errors.ModelError || 0,
-    modelErrorsCaught: caughtByName.ModelError || 0,
+    ...errorFigures(stats, caughtByName),
     durationS,
   };
   await helper.unload();
@@ -105,26 +117,7 @@ async function invokeSoak(emu, { n, concurrency = 16 }) {
 
 /** n messages through sagemaker-stream, at most `window` streams open at once. */
 async function streamSoak(emu, { n, window = 16 }) {
-  await load(
-    [
-      { id: 'tab', type: 'tab' },
-      configNode(emu),
-      {
-        id: 's',
-        z: 'tab',
-        type: 'sagemaker-stream',
-        config: 'c1',
-        endpointName: 'soak-stream',
-        endpointNameType: 'str',
-        wires: [['parts'], ['done']],
-      },
-      { id: 'parts', z: 'tab', type: 'helper' },
-      { id: 'done', z: 'tab', type: 'helper' },
-      { id: 'catch', z: 'tab', type: 'catch', scope: ['s'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'tab', type: 'helper' },
-    ],
-    { c1: KEYS },
-  );
+  await loadSoak(emu, { id: 's', type: 'sagemaker-stream', endpointName: 'soak-stream' }, ['parts', 'done']);
   emu.resetStats();
   const t = tally(['done', 'caught', 'parts']);
   const caughtMsgs = [];
@@ -158,10 +151,7 @@ async function streamSoak(emu, { n, window = 16 }) {
     partMessages: t.total('parts'),
     partsBeforeFailure,
     requests: stats.requests.InvokeEndpointWithResponseStream || 0,
-    emulatorErrors: { ...stats.errors },
-    caughtByName,
-    modelErrorsServed: stats.errors.ModelError || 0,
-    modelErrorsCaught: caughtByName.ModelError || 0,
+    ...errorFigures(stats, caughtByName),
     durationS,
   };
   await helper.unload();

@@ -5,24 +5,15 @@
 // or one Catch, counted by message id; a ModelError is never retried. bench/soak.js runs the
 // full size (10,000 + 1,000).
 const assert = require('node:assert/strict');
-const { helper, startEmulator } = require('./util');
+const { useNodeRed } = require('../helper');
+const { useEmulator } = require('../support/emulator');
 const { ENDPOINTS, invokeSoak, streamSoak, describe: describeRun } = require('./soak-core');
 
 describe('reliability: fault soak', function () {
   this.timeout(60000);
   let emu;
-
-  before(async function () {
-    emu = await startEmulator({ port: 0, seed: 8, endpoints: ENDPOINTS });
-  });
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-    await emu.close();
-  });
+  useEmulator({ seed: 8, endpoints: ENDPOINTS }, (e) => (emu = e));
+  useNodeRed();
 
   it('1,000 invoke messages with ≈20 % faults: each ends in exactly one output or one Catch, none lost or duplicated, ModelError never retried', async function () {
     const r = await invokeSoak(emu, { n: 1000 });

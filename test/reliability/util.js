@@ -94,6 +94,21 @@ function audit(ids, maps) {
   return { lost, duplicated, unknown };
 }
 
+/** sagemaker-invoke-async `asy` named `name`, on endpoint slow-async, polling every 0.2 to 0.5 s → helpers `accepted`, `result`. */
+function slowAsyncNode(name) {
+  return {
+    id: 'asy',
+    name,
+    type: 'sagemaker-invoke-async',
+    config: 'c1',
+    endpointName: 'slow-async',
+    endpointNameType: 'str',
+    pollInterval: '0.2',
+    maxPollInterval: '0.5',
+    wires: [['accepted'], ['result']],
+  };
+}
+
 /** Counts of process.getActiveResourcesInfo() by kind. */
 function resources() {
   const out = {};
@@ -107,6 +122,7 @@ module.exports = {
   asyncNode,
   load,
   onTab,
+  slowAsyncNode,
   NODES,
   sleep,
   until,

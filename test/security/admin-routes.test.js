@@ -13,11 +13,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { nodeRedPackage } = require('../helper');
-
-// Node-RED's own bcryptjs, so the hash format is the one its adminAuth checks.
-const editorApi = require.resolve('@node-red/editor-api', { paths: [path.dirname(require.resolve(nodeRedPackage))] });
-const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(editorApi)] }));
+const { adminAuth, injectOnce, logEverything } = require('../support/admin-flows');
 
 const STORED = { accessKeyId: 'AKIASECSTORED00001', secretAccessKey: 'secStoredSecret+AAAA/1111' };
 const STORED_TOKEN = 'secStoredSessionToken+BBBB2222';
@@ -181,15 +177,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smr-security-'));
     capture = await startCapture();
     leaky = await startCapture();
-    const hash = bcrypt.hashSync(PASSWORD, 8);
-    const adminAuth = {
-      type: 'credentials',
-      users: [
-        { username: 'admin', password: hash, permissions: '*' },
-        { username: 'reader', password: hash, permissions: 'read' },
-      ],
-    };
-    red = await startChild(tmp, { adminAuth, env: childEnv(tmp) });
+    red = await startChild(tmp, { adminAuth: adminAuth(PASSWORD, 'reader'), env: childEnv(tmp) });
     keyLines = red.iot.key.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
     tokens = {};
     for (const [user, scope] of [
@@ -209,14 +197,22 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
     // What an admin deployed: keys with a session token, the examples' ${ENV} config with the
     // host's chain credentials, IoT from pasted PEM and from files, a chain config whose
     // endpoint echoes what it receives, and one whose endpoint URL carries an API key.
-    const iotBase = {
-      credentialType: 'iot',
-      region: 'us-east-1',
-      endpoint: red.emulatorUrl,
-      iotCredentialEndpoint: red.iot.endpoint,
-      iotRoleAlias: 'sagemaker-emulator',
-      iotThingName: 'rel-thing',
-    };
+    const iotBase = iotSettings();
+    /** Inject `in<s>` sends {"a":1} once, just after the deploy, to sagemaker-invoke `inv<s>` (config `config`, endpoint echo) → `dbg`. */
+    const injectedInvoke = (s, config, y) => [
+      injectOnce(`in${s}`, `inv${s}`, { y, payload: { a: 1 }, delay: 0.1 }),
+      {
+        id: `inv${s}`,
+        type: 'sagemaker-invoke',
+        z: 'sec',
+        x: 300,
+        y,
+        config,
+        endpointName: 'echo',
+        endpointNameType: 'str',
+        wires: [['dbg']],
+      },
+    ];
     const flow = [
       { id: 'sec', type: 'tab', label: 'security' },
       {
@@ -263,74 +259,10 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         endpoint: `${red.emulatorUrl}/?apikey=${QUERY_SECRET}#${FRAGMENT_SECRET}`,
         credentials: { ...STORED },
       },
-      {
-        id: 'inQ',
-        type: 'inject',
-        z: 'sec',
-        x: 100,
-        y: 40,
-        once: true,
-        onceDelay: 0.1,
-        repeat: '',
-        topic: '',
-        payload: '{"a":1}',
-        payloadType: 'json',
-        props: [{ p: 'payload' }],
-        wires: [['invQ']],
-      },
-      {
-        id: 'invQ',
-        type: 'sagemaker-invoke',
-        z: 'sec',
-        x: 300,
-        y: 40,
-        config: 'cQuery',
-        endpointName: 'echo',
-        endpointNameType: 'str',
-        wires: [['dbg']],
-      },
+      ...injectedInvoke('Q', 'cQuery', 40),
       // A worker on the echoing endpoint: its message error quotes the chain's session token.
-      {
-        id: 'inL',
-        type: 'inject',
-        z: 'sec',
-        x: 100,
-        y: 160,
-        once: true,
-        onceDelay: 0.1,
-        repeat: '',
-        topic: '',
-        payload: '{"a":1}',
-        payloadType: 'json',
-        props: [{ p: 'payload' }],
-        wires: [['invL']],
-      },
-      {
-        id: 'invL',
-        type: 'sagemaker-invoke',
-        z: 'sec',
-        x: 300,
-        y: 160,
-        config: 'cLeaky',
-        endpointName: 'echo',
-        endpointNameType: 'str',
-        wires: [['dbg']],
-      },
-      { id: 'status', type: 'status', z: 'sec', x: 100, y: 80, scope: null, wires: [['dbg']] },
-      { id: 'catch', type: 'catch', z: 'sec', x: 100, y: 120, scope: null, uncaught: false, wires: [['dbg']] },
-      {
-        id: 'dbg',
-        type: 'debug',
-        z: 'sec',
-        x: 500,
-        y: 80,
-        active: true,
-        tosidebar: true,
-        console: true,
-        tostatus: true,
-        complete: 'true',
-        targetType: 'full',
-      },
+      ...injectedInvoke('L', 'cLeaky', 160),
+      ...logEverything({ statusY: 80, catchY: 120, debugX: 500, debugY: 80 }),
     ];
     const deploy = await request(`${red.url}flows`, { token: tokens.admin, json: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
     assert.equal(deploy.status, 204, deploy.text);
@@ -348,8 +280,34 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
   }
 
   /** The attacks of the issue, as bodies posted for a config id. */
+  /** The settings of the deployed IoT configs (`extra` changes some). */
+  function iotSettings(extra = {}) {
+    return {
+      credentialType: 'iot',
+      region: 'us-east-1',
+      endpoint: red.emulatorUrl,
+      iotCredentialEndpoint: red.iot.endpoint,
+      iotRoleAlias: 'sagemaker-emulator',
+      iotThingName: 'rel-thing',
+      ...extra,
+    };
+  }
+
   function attacks() {
     const typed = { accessKeyId: TYPED.accessKeyId, secretAccessKey: TYPED.secretAccessKey };
+    // Settings that name `file` as the IoT certificate and key.
+    const fileProbe = (file) => ({
+      settings: {
+        region: 'us-east-1',
+        credentialType: 'iot',
+        iotCredentialEndpoint: capture.hostPort,
+        iotRoleAlias: 'a',
+        iotCertFile: file,
+        iotKeyFile: file,
+      },
+    });
+    // The deployed IoT configs' settings, with the credentials endpoint moved to the capture host.
+    const iotAtCapture = iotSettings({ iotCredentialEndpoint: capture.hostPort });
     return [
       // 1. environment values through ${…} in posted settings (no config node needed)
       [
@@ -412,14 +370,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'stored IoT certificate to the capture host, attacker CA',
         'cIot',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
-          },
+          settings: iotAtCapture,
           credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
         },
       ],
@@ -428,45 +379,14 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'cIotFile',
         {
           settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
+            ...iotAtCapture,
             iotCertFile: path.join(tmp, 'device.crt'),
             iotKeyFile: path.join(tmp, 'device.key'),
           },
         },
       ],
-      [
-        'file probe: an existing file',
-        'any-id',
-        {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'a',
-            iotCertFile: '/etc/passwd',
-            iotKeyFile: '/etc/passwd',
-          },
-        },
-      ],
-      [
-        'file probe: a missing file',
-        'any-id',
-        {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            iotCredentialEndpoint: capture.hostPort,
-            iotRoleAlias: 'a',
-            iotCertFile: '/no/such/file',
-            iotKeyFile: '/no/such/file',
-          },
-        },
-      ],
+      ['file probe: an existing file', 'any-id', fileProbe('/etc/passwd')],
+      ['file probe: a missing file', 'any-id', fileProbe('/no/such/file')],
     ];
   }
 
@@ -578,14 +498,7 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'IoT, stored PEM',
         'cIot',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: red.iot.endpoint,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
-          },
+          settings: iotSettings(),
           credentials: { iotCert: red.iot.cert, iotKey: '__PWRD__', iotCa: red.iot.ca },
         },
       ],
@@ -593,17 +506,11 @@ describe('security: sagemaker-config admin routes with adminAuth (admin and read
         'IoT, deployed file paths',
         'cIotFile',
         {
-          settings: {
-            region: 'us-east-1',
-            credentialType: 'iot',
-            endpoint: red.emulatorUrl,
-            iotCredentialEndpoint: red.iot.endpoint,
-            iotRoleAlias: 'sagemaker-emulator',
-            iotThingName: 'rel-thing',
+          settings: iotSettings({
             iotCertFile: path.join(tmp, 'device.crt'),
             iotKeyFile: path.join(tmp, 'device.key'),
             iotCaFile: path.join(tmp, 'ca.crt'),
-          },
+          }),
         },
       ],
     ];

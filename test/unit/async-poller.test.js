@@ -72,6 +72,25 @@ function job(id, extra = {}) {
   };
 }
 
+/**
+ * A poller over a fake S3 and a fake clock (`clock`, a new one unless given), polling every second
+ * unless `options` say otherwise; `outcomes` records each as `record(job, outcome)` makes it (by
+ * default the outcome itself).
+ */
+function pollerOn(options = {}, record = (j, o) => o, clock = fakeClock()) {
+  const s3 = fakeS3();
+  const outcomes = [];
+  const p = new AsyncPoller({
+    pollIntervalMs: 1000,
+    maxPollIntervalMs: 1000,
+    list: s3.list,
+    timers: clock,
+    onOutcome: (j, o) => outcomes.push(record(j, o)),
+    ...options,
+  });
+  return { s3, clock, outcomes, p };
+}
+
 describe('async-poller', function () {
   it('backs off from pollInterval to maxPollInterval and resets after activity', function () {
     assert.equal(nextInterval(2000, 2000, 30000, 1.5, false), 3000);
@@ -80,16 +99,7 @@ describe('async-poller', function () {
   });
 
   it('checks 100 pending jobs with one ListObjectsV2 per output and failure prefix per round', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const outcomes = [];
-    const p = new AsyncPoller({
-      pollIntervalMs: 1000,
-      maxPollIntervalMs: 1000,
-      list: s3.list,
-      timers: clock,
-      onOutcome: (j, o) => outcomes.push([j.id, o]),
-    });
+    const { s3, clock, outcomes, p } = pollerOn({}, (j, o) => [j.id, o]);
     for (let i = 0; i < 100; i++) p.add(job(`j${String(i).padStart(3, '0')}`));
     await clock.advance(1000);
     assert.equal(s3.calls.length, 2);
@@ -114,16 +124,7 @@ describe('async-poller', function () {
   });
 
   it('reports each job once, output winning over a failure object', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const outcomes = [];
-    const p = new AsyncPoller({
-      pollIntervalMs: 500,
-      maxPollIntervalMs: 500,
-      list: s3.list,
-      timers: clock,
-      onOutcome: (j, o) => outcomes.push([j.id, o.type]),
-    });
+    const { s3, clock, outcomes, p } = pollerOn({ pollIntervalMs: 500, maxPollIntervalMs: 500 }, (j, o) => [j.id, o.type]);
     p.add(job('a'));
     s3.put('out-bucket', 'async-output/ep/a.out');
     s3.put('out-bucket', 'async-failures/ep/a-error.out');
@@ -132,16 +133,7 @@ describe('async-poller', function () {
   });
 
   it('grows the interval while nothing arrives', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const p = new AsyncPoller({
-      pollIntervalMs: 1000,
-      maxPollIntervalMs: 4000,
-      backoffFactor: 2,
-      list: s3.list,
-      timers: clock,
-      onOutcome() {},
-    });
+    const { s3, clock, p } = pollerOn({ maxPollIntervalMs: 4000, backoffFactor: 2 });
     p.add(job('a', { failureLocation: undefined }));
     await clock.advance(1000); // check at +1 s
     await clock.advance(2000); // +3 s
@@ -152,16 +144,7 @@ describe('async-poller', function () {
   });
 
   it('times out a job at maxWait after one last check, and not before', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const outcomes = [];
-    const p = new AsyncPoller({
-      pollIntervalMs: 1000,
-      maxPollIntervalMs: 30000,
-      list: s3.list,
-      timers: clock,
-      onOutcome: (j, o) => outcomes.push(o),
-    });
+    const { clock, outcomes, p } = pollerOn({ maxPollIntervalMs: 30000 });
     p.add(job('a', { maxWaitMs: 2500 }));
     await clock.advance(2400);
     assert.equal(outcomes.length, 0);
@@ -199,16 +182,7 @@ describe('async-poller', function () {
   });
 
   it('resumed jobs are checked at once', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const outcomes = [];
-    const p = new AsyncPoller({
-      pollIntervalMs: 10000,
-      maxPollIntervalMs: 10000,
-      list: s3.list,
-      timers: clock,
-      onOutcome: (j, o) => outcomes.push(o.type),
-    });
+    const { s3, clock, outcomes, p } = pollerOn({ pollIntervalMs: 10000, maxPollIntervalMs: 10000 }, (j, o) => o.type);
     s3.put('out-bucket', 'async-output/ep/a.out');
     p.add(job('a'), true);
     await clock.advance(0);
@@ -230,9 +204,7 @@ describe('async-poller', function () {
   });
 
   it('groups by directory: jobs under different output paths get their own listing', async function () {
-    const s3 = fakeS3();
-    const clock = fakeClock();
-    const p = new AsyncPoller({ pollIntervalMs: 1000, maxPollIntervalMs: 1000, list: s3.list, timers: clock, onOutcome() {} });
+    const { s3, clock, p } = pollerOn();
     p.add(job('a', { failureLocation: undefined }));
     p.add(job('b', { outputLocation: 's3://out-bucket/other/b.out', failureLocation: undefined }));
     p.add(job('c', { outputLocation: 's3://out-bucket/other/c.out', failureLocation: undefined }));
@@ -254,19 +226,15 @@ describe('async-poller', function () {
       };
     }
 
-    it('hands the read data over with the outcome', async function () {
-      const s3 = fakeS3();
+    /** pollerOn with its reads going to a reader that succeeds from `okAt` on; resolves to { …, r }. */
+    function readingPoller(okAt, options = {}, record = undefined) {
       const clock = fakeClock();
-      const r = reader(clock, 0);
-      const outcomes = [];
-      const p = new AsyncPoller({
-        pollIntervalMs: 1000,
-        maxPollIntervalMs: 1000,
-        list: s3.list,
-        read: r.read,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o),
-      });
+      const r = reader(clock, okAt);
+      return { ...pollerOn({ read: r.read, ...options }, record, clock), r };
+    }
+
+    it('hands the read data over with the outcome', async function () {
+      const { s3, clock, outcomes, p } = readingPoller(0);
       p.add(job('a'));
       s3.put('out-bucket', 'async-output/ep/a.out', 5);
       await clock.advance(1000);
@@ -286,19 +254,10 @@ describe('async-poller', function () {
     });
 
     it('an unreadable object is retried with backoff, without listing again, and ends once as "unreadable" at maxWait', async function () {
-      const s3 = fakeS3();
-      const clock = fakeClock();
-      const r = reader(clock);
-      const outcomes = [];
       const readErrors = [];
-      const p = new AsyncPoller({
-        pollIntervalMs: 1000,
+      const { s3, clock, r, outcomes, p } = readingPoller(Infinity, {
         maxPollIntervalMs: 8000,
         backoffFactor: 2,
-        list: s3.list,
-        read: r.read,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o),
         onReadError: (e, j, f, n) => readErrors.push(n),
       });
       p.add(job('a', { maxWaitMs: 60_000 }));
@@ -325,18 +284,7 @@ describe('async-poller', function () {
     });
 
     it('a read that starts failing after the deadline gets one attempt, then "unreadable" — never a loop', async function () {
-      const s3 = fakeS3();
-      const clock = fakeClock();
-      const r = reader(clock);
-      const outcomes = [];
-      const p = new AsyncPoller({
-        pollIntervalMs: 1000,
-        maxPollIntervalMs: 1000,
-        list: s3.list,
-        read: r.read,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o.type),
-      });
+      const { s3, clock, r, outcomes, p } = readingPoller(Infinity, {}, (j, o) => o.type);
       p.add(job('a', { maxWaitMs: 2500 }));
       await clock.advance(2400);
       s3.put('out-bucket', 'async-output/ep/a.out', 5); // lands just before the deadline check
@@ -346,18 +294,7 @@ describe('async-poller', function () {
     });
 
     it('a read that recovers before maxWait delivers the output', async function () {
-      const s3 = fakeS3();
-      const clock = fakeClock();
-      const r = reader(clock, 1_000_000 + 5000);
-      const outcomes = [];
-      const p = new AsyncPoller({
-        pollIntervalMs: 1000,
-        maxPollIntervalMs: 1000,
-        list: s3.list,
-        read: r.read,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o),
-      });
+      const { s3, clock, outcomes, p } = readingPoller(1_000_000 + 5000);
       p.add(job('a'));
       s3.put('out-bucket', 'async-failures/ep/a-error.out', 9);
       await clock.advance(10_000);
@@ -368,18 +305,7 @@ describe('async-poller', function () {
     });
 
     it('100 unreadable jobs for 10 minutes: S3 requests stay bounded by the backoff', async function () {
-      const s3 = fakeS3();
-      const clock = fakeClock();
-      const r = reader(clock);
-      const outcomes = [];
-      const p = new AsyncPoller({
-        pollIntervalMs: 2000,
-        maxPollIntervalMs: 30000,
-        list: s3.list,
-        read: r.read,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o.type),
-      });
+      const { s3, clock, r, outcomes, p } = readingPoller(Infinity, { pollIntervalMs: 2000, maxPollIntervalMs: 30000 }, (j, o) => o.type);
       for (let i = 0; i < 100; i++) {
         p.add(job(`j${i}`, { maxWaitMs: 600_000 }));
         s3.put('out-bucket', `async-output/ep/j${i}.out`, 1);
@@ -394,16 +320,8 @@ describe('async-poller', function () {
     });
 
     it('stop() during a read: no outcome afterwards', async function () {
-      const s3 = fakeS3();
-      const clock = fakeClock();
-      const outcomes = [];
       let release;
-      const p = new AsyncPoller({
-        pollIntervalMs: 1000,
-        maxPollIntervalMs: 1000,
-        list: s3.list,
-        timers: clock,
-        onOutcome: (j, o) => outcomes.push(o),
+      const { s3, clock, outcomes, p } = pollerOn({
         read: () =>
           new Promise((resolve) => {
             release = resolve;

@@ -9,6 +9,7 @@ const {
   MAX_BODY_BYTES,
   checkS3Uri,
 } = require('../../dist/lib/request.js');
+const { HEADER_OF } = require('../support/headers');
 
 const inputError = (field, re) => (e) => e.name === 'InputError' && e.field === field && re.test(e.message);
 
@@ -24,19 +25,6 @@ const ALL_INVOKE = {
   inferenceComponentName: 'comp-1',
   sessionId: 'NEW_SESSION',
   prefixAwareId: 'prefix-1',
-};
-const HEADER_OF = {
-  contentType: 'Content-Type',
-  accept: 'Accept',
-  customAttributes: 'X-Amzn-SageMaker-Custom-Attributes',
-  targetModel: 'X-Amzn-SageMaker-Target-Model',
-  targetVariant: 'X-Amzn-SageMaker-Target-Variant',
-  targetContainerHostname: 'X-Amzn-SageMaker-Target-Container-Hostname',
-  inferenceId: 'X-Amzn-SageMaker-Inference-Id',
-  enableExplanations: 'X-Amzn-SageMaker-Enable-Explanations',
-  inferenceComponentName: 'X-Amzn-SageMaker-Inference-Component',
-  sessionId: 'X-Amzn-SageMaker-Session-Id',
-  prefixAwareId: 'X-Amzn-SageMaker-Prefix-Aware-Id',
 };
 const PARAMS = {
   Accept: 'application/json',
