@@ -267,13 +267,7 @@ describe('editor in Chromium (e2e)', function () {
     if (!(await page.isVisible('#node-config-input-endpoint'))) await page.click('#sagemaker-config-advanced-toggle');
     await page.fill('#node-config-input-endpoint', demo.emulatorUrl);
     if (await page.isVisible('#sagemaker-config-test')) {
-      await page.click('#sagemaker-config-test');
-      await page.waitForFunction(
-        () => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''),
-        null,
-        { timeout: 15000 },
-      );
-      const result = await page.textContent('#sagemaker-config-test-result');
+      const result = await testConnection();
       await screenshot(page, 'config-form-tested');
       assert.match(result, /123456789012/, `Test connection did not report the emulator's account: ${result}`);
     } else {
@@ -432,18 +426,23 @@ describe('editor in Chromium (e2e)', function () {
     const shown = await page.inputValue('#node-config-input-secretAccessKey');
     assert.ok(shown && !shown.includes(SECRET), `the secret key field holds ${shown}`);
     if (!(await page.isVisible('#sagemaker-config-test'))) await page.click('#sagemaker-config-advanced-toggle');
+    const result = await testConnection();
+    await screenshot(page, 'config-edit-tested', page.locator('#red-ui-editor-stack .red-ui-tray').last());
+    assert.match(result, /123456789012/, `Test connection with the stored secret did not reach the emulator: ${result}`);
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-credentialType', { state: 'detached' });
+  });
+
+  /** Clicks Test connection in the open config form; resolves with the answer it shows. */
+  async function testConnection() {
     await page.click('#sagemaker-config-test');
     await page.waitForFunction(
       () => /\d{12}|fail/i.test(document.querySelector('#sagemaker-config-test-result')?.textContent || ''),
       null,
       { timeout: 15000 },
     );
-    const result = await page.textContent('#sagemaker-config-test-result');
-    await screenshot(page, 'config-edit-tested', page.locator('#red-ui-editor-stack .red-ui-tray').last());
-    assert.match(result, /123456789012/, `Test connection with the stored secret did not reach the emulator: ${result}`);
-    await page.click('#node-config-dialog-cancel');
-    await page.waitForSelector('#node-config-input-credentialType', { state: 'detached' });
-  });
+    return page.textContent('#sagemaker-config-test-result');
+  }
 
   /** Opens a node's edit form (on its tab) and waits for the tray. */
   async function openForm(id) {
