@@ -1,7 +1,7 @@
 /**
  * `sagemaker-invoke-async`: InvokeEndpointAsync (README "sagemaker-invoke-async"). Output 1:
- * "accepted" at once. Output 2: the result, found by polling S3 or from the endpoint's SQS
- * notifications (async-sources.ts).
+ * "accepted" at once (the call: async-accept.ts). Output 2: the result, found by polling S3 or
+ * from the endpoint's SQS notifications (async-sources.ts).
  *
  * Pending jobs are kept in a journal in the user directory (async-jobs.ts): after a redeploy, a
  * restart or a crash no accepted job is lost. `done` of an accepted message is called once: when
@@ -9,20 +9,16 @@
  * journal and the next instance of the node sends its outcome (node.send / node.error).
  */
 import { randomUUID } from 'node:crypto';
-import { InvokeEndpointAsyncCommand, type InvokeEndpointAsyncCommandInput } from '@aws-sdk/client-sagemaker-runtime';
-import { signalled } from '../lib/call-hooks';
-import { openJobStore, toJsonCopy, type StoredJob } from '../lib/async-jobs';
+import { openJobStore } from '../lib/async-jobs';
 import { asyncS3 } from '../lib/async-s3';
 import { InputError } from '../lib/errors';
-import { formatS3Uri, inputTargetProblem, keyProblem, parseS3Uri } from '../lib/s3-location';
+import { inputTargetProblem } from '../lib/s3-location';
 import { inferenceIdPrefixProblem, queueUrlProblem, type SqsJobSource } from '../lib/sqs-job-source';
+import { acceptStep } from './async-accept';
 import { JobBook } from './async-jobs';
 import { s3Source, sqsSource, type ResultSource } from './async-sources';
-import type { NodeMessage, RED } from './red';
+import type { RED } from './red';
 import { defineWorker } from './worker';
-
-/** The API's limit for an inline Body (InvokeEndpointAsync, "Body"). */
-const MAX_INLINE_BYTES = 128_000;
 
 const seconds = (s: number): number => Math.round(s * 1000);
 
@@ -62,6 +58,7 @@ export = function (RED: RED) {
     start: (worker, s) => {
       const { node, config, t, status } = worker;
       const s3 = asyncS3(() => config.s3Client());
+      const accept = acceptStep(RED, worker, s3, s);
       let sending = 0;
       let book: JobBook | undefined;
       let source: ResultSource | undefined;
@@ -86,76 +83,20 @@ export = function (RED: RED) {
         return id;
       }
 
-      async function invoke(
-        msg: NodeMessage,
-        req: ReturnType<typeof worker.mapping.request>,
-      ): Promise<{ first: NodeMessage; job: StoredJob }> {
-        const params: Record<string, string | number> = { ...req.params };
-        // Chosen here, not by the service, so the id is known before the call (and keys the upload).
-        const inferenceId = String(params.InferenceId ?? s.inferenceIdPrefix + randomUUID());
-        params.InferenceId = inferenceId;
-        const input: InvokeEndpointAsyncCommandInput = { EndpointName: req.endpointName, ...params };
-        if (req.contentType) input.ContentType = req.contentType;
-        if (params.InputLocation === undefined) {
-          if (s.inputBucket) {
-            const key = s.inputPrefix + inferenceId;
-            const problem = keyProblem(key);
-            if (problem) throw new InputError('InferenceId', t('errors.inputKey', { id: JSON.stringify(inferenceId), problem }));
-            await s3.putInput(s.inputBucket, key, req.body, req.contentType, worker.signal);
-            input.InputLocation = formatS3Uri({ bucket: s.inputBucket, key });
-          } else if (req.body.length <= MAX_INLINE_BYTES) {
-            input.Body = req.body;
-          } else {
-            throw new InputError(
-              'msg.payload',
-              t('errors.inline', { size: req.body.length, limit: MAX_INLINE_BYTES.toLocaleString('en-US') }),
-            );
-          }
-        }
-        const res = await config.runtimeClient().send(signalled(new InvokeEndpointAsyncCommand(input), worker.signal));
-        const accepted = {
-          inferenceId: res.InferenceId ?? inferenceId,
-          outputLocation: res.OutputLocation ?? '',
-          ...(res.FailureLocation ? { failureLocation: res.FailureLocation } : {}),
-        };
-        if (!accepted.outputLocation) throw new Error(t('errors.noOutputLocation'));
-        parseS3Uri(accepted.outputLocation, { field: 'OutputLocation' });
-        // Output 1 gets a copy (without cloning a large payload); the original waits for output 2.
-        const payload = msg.payload;
-        msg.payload = undefined;
-        const first = RED.util.cloneMessage(msg);
-        msg.payload = payload;
-        first.payload = { ...accepted };
-        first.sagemaker = {
-          ...accepted,
-          endpointName: req.endpointName,
-          ...(input.InputLocation ? { inputLocation: input.InputLocation } : {}),
-          ...(res.$metadata.requestId ? { requestId: res.$metadata.requestId } : {}),
-        };
-        let copy: Record<string, unknown>;
-        try {
-          copy = toJsonCopy(msg);
-        } catch (e) {
-          node.warn(t('warn.serialise', { message: e instanceof Error ? e.message : String(e) }));
-          copy = { _msgid: msg._msgid };
-        }
-        return { first, job: { ...accepted, endpointName: req.endpointName, startedAt: Date.now(), msg: copy } };
-      }
-
       return {
         input(msg, send, done, endpointName) {
           // A failed message keeps what msg.sagemaker held and gains the error.
           const fail = (err: unknown): void =>
             worker.fail(msg, done, err, msg.sagemaker && typeof msg.sagemaker === 'object' ? { ...msg.sagemaker } : {});
           let expected: string | undefined;
+          // "sending" until the job is accepted and kept (or the message failed).
           sending += 1;
           status.update();
           void (async () => {
             try {
               const req = worker.mapping.request(endpointName, msg);
               if (sqsJobs) expected = expect(sqsJobs, req.params);
-              const { first, job } = await invoke(msg, req);
-              sending -= 1;
+              const { first, job } = await accept(msg, req);
               if (!book || worker.closing) {
                 if (expected) sqsJobs?.abandon(expected);
                 send([first, null]);
@@ -174,12 +115,12 @@ export = function (RED: RED) {
               send([first, null]);
               source?.watch(id, job, false);
             } catch (err) {
-              sending -= 1;
               if (expected) sqsJobs?.abandon(expected);
               // Aborted by close: nothing was accepted from this message.
               if (worker.closing) return done();
               fail(err);
             } finally {
+              sending -= 1;
               status.update();
             }
           })();
