@@ -1,5 +1,5 @@
 'use strict';
-// Fault soak and redeploy soak at full size (issue 8): 10,000 messages through sagemaker-invoke
+// Fault soak and redeploy soak at full size: 10,000 messages through sagemaker-invoke
 // with ≈20 % injected faults, 1,000 through sagemaker-stream with mid-stream failures, and 100
 // redeploys while invokes, streams and async jobs are in flight, with the heap measured after
 // global.gc(). Runs in a child `node --expose-gc` (Node-RED is one runtime per process; the heap

@@ -1,5 +1,6 @@
 /**
- * InvokeEndpointAsync (reference §1.2, §5): answers 202 at once with the InferenceId in the JSON
+ * InvokeEndpointAsync (SageMaker Runtime API Reference, "InvokeEndpointAsync"; SageMaker
+ * Developer Guide, "Asynchronous inference"): answers 202 at once with the InferenceId in the JSON
  * body and the predicted locations in headers, then — after the endpoint's delay plus seeded
  * jitter — reads the input (inline body or S3 object), runs the model and writes
  * `<output>/<id>.out` or `<failure>/<id>-error.out` to the emulator's S3.

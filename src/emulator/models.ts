@@ -210,7 +210,8 @@ function sensorAnomaly(req: ModelRequest): ModelResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// proxy: the model container contract (reference §5)
+// proxy: the model container contract (SageMaker Developer Guide, "Use your own inference code
+// with hosting services": POST /invocations, GET /ping, port 8080)
 // ---------------------------------------------------------------------------------------------
 
 /** The container gets 60 s to answer, as on SageMaker. */

@@ -1,5 +1,6 @@
 /**
- * SigV4 verification by sign-and-compare (reference §4): re-sign the request as received with
+ * SigV4 verification by sign-and-compare (IAM User Guide, "Signature Version 4 for API
+ * requests"): re-sign the request as received with
  * @smithy/signature-v4 and the secret we know for the access key, then compare signatures.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';

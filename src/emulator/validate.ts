@@ -1,5 +1,6 @@
 /**
- * Input constraints the service enforces (reference §1): the SDK checks nothing client-side,
+ * Input constraints the service enforces (SageMaker Runtime API Reference, each operation's
+ * "Request Syntax" constraints): the SDK checks nothing client-side,
  * so the emulator answers ValidationError in the service's words.
  */
 import { validation } from './errors';

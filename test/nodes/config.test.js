@@ -48,7 +48,7 @@ describe('sagemaker-config node', function () {
     return [{ id: 'c1', type: 'sagemaker-config', name: 'emu', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url, ...extra }];
   }
 
-  it('loads without errors, with the SPEC defaults', async function () {
+  it('loads without errors, with the documented defaults', async function () {
     await helper.load(configNode, [{ id: 'c1', type: 'sagemaker-config' }]);
     const n = helper.getNode('c1');
     assert.ok(n);

@@ -1,5 +1,5 @@
 'use strict';
-// SPEC §6: "Pending jobs survive a redeploy or restart: they are kept in the node's context".
+// Pending jobs survive a redeploy or restart (README, "sagemaker-invoke-async").
 // With Node-RED's default settings (no contextStorage configured) the runtime deletes a node's
 // context when the node closes (@node-red/runtime lib/nodes/Node.js close → context.delete, which
 // only deletes "if there's no configured storage"), so a job accepted before a "modified nodes"

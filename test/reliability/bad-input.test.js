@@ -1,5 +1,5 @@
 'use strict';
-// Bad-input catalogue (issue 8 §3): each bad input to sagemaker-invoke, sagemaker-stream,
+// Bad-input catalogue: each bad input to sagemaker-invoke, sagemaker-stream,
 // sagemaker-invoke-async or sagemaker-config gets the exact user-facing message (on
 // msg.sagemaker.error and, as `InputError: …`, on the Catch node's msg.error), the emulator
 // receives no request (SageMaker or S3), and the runtime stays healthy: a good message then

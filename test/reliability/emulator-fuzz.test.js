@@ -1,5 +1,5 @@
 'use strict';
-// Emulator robustness (issue 8 §5): a seeded, bounded fuzz over loopback. Malformed HTTP on raw
+// Emulator robustness: a seeded, bounded fuzz over loopback. Malformed HTTP on raw
 // sockets (garbage request lines, huge headers, bad chunked encoding, truncated bodies) gets a
 // 4xx or a clean close; well-formed HTTP with bad signatures, wrong methods and random paths gets
 // a 4xx/5xx in the service's error shape (x-amzn-ErrorType + JSON body). After every batch a
@@ -300,7 +300,7 @@ describe('reliability: emulator fuzz', function () {
   });
 });
 
-// Emulator hardening (issue 14): the S3 side checks SigV4 like the runtime side and keeps keys
+// Emulator hardening: the S3 side checks SigV4 like the runtime side and keeps keys
 // inside its folder; unauthenticated traffic leaves no trace in memory; slow clients are dropped
 // while a stream that keeps sending is not; stream-reset delivers exactly its N parts.
 describe('reliability: emulator hardening', function () {

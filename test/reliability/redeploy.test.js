@@ -1,5 +1,5 @@
 'use strict';
-// Redeploy and restart (issue 8 §2, npm test size): 20 "modified nodes" redeploys while
+// Redeploy and restart (npm test size): 20 "modified nodes" redeploys while
 // invokes, streams and async jobs are in flight. Every message's done() is called exactly once
 // (counted by Complete and Catch nodes, by message id), and after the flows stop no timer or
 // socket is left behind (process.getActiveResourcesInfo() back at its count before the flows).

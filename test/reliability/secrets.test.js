@@ -1,5 +1,5 @@
 'use strict';
-// Secrets (issue 8 §4): a real Node-RED (child process, adminAuth on, credentialSecret set) runs a
+// Secrets: a real Node-RED (child process, adminAuth on, credentialSecret set) runs a
 // flow deployed through the admin API that uses every credential mode — keys (with and without a
 // session token), the SDK chain via environment variables, a profile from temporary shared files,
 // an assumed role through the emulator's STS, an IoT device certificate — and hits the error paths (ModelError, throttling,
@@ -127,7 +127,7 @@ describe('reliability: secrets never leak; admin routes need permission', functi
     const result = JSON.parse(admin.text);
     assert.equal(result.ok, true, admin.text);
     collected.texts['test route (ok)'] = admin.text;
-    // The endpoint list route sends signed requests too: same permission (issue 12).
+    // The endpoint list route sends signed requests too: same permission.
     const listRoute = `${ready.url}sagemaker-config/new-node/endpoints`;
     const listAnonymous = await request(listRoute, { method: 'POST', body });
     assert.equal(listAnonymous.status, 401);

@@ -1,5 +1,5 @@
 'use strict';
-// Fault soak (issue 8 §1, npm test size): 1,000 messages through sagemaker-invoke with ≈20 %
+// Fault soak (npm test size): 1,000 messages through sagemaker-invoke with ≈20 %
 // injected faults (throttling, 500, 503, ModelError, resets, hangs cut by a 2 s timeout) and
 // 200 through sagemaker-stream with mid-stream failures. Every input ends in exactly one output
 // or one Catch, counted by message id; a ModelError is never retried. bench/soak.js runs the

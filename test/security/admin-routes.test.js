@@ -1,5 +1,5 @@
 'use strict';
-// Security of the sagemaker-config admin routes (issue 12): each attack of the issue replayed
+// Security of the sagemaker-config admin routes: each known attack replayed
 // against a real Node-RED (child process, started from code as `npm start` does) with adminAuth —
 // an `admin` user and a `reader` with permission `read` — and against one without adminAuth (the
 // cross-site case). A capture server on 127.0.0.1 counts every TCP connection made to it: no

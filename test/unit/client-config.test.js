@@ -27,7 +27,7 @@ function bad(raw, creds) {
 }
 
 describe('client-config: parseSettings', function () {
-  it('gives the SPEC defaults for an empty definition (chain, 70 s, 3 attempts, standard)', function () {
+  it('gives the documented defaults for an empty definition (chain, 70 s, 3 attempts, standard)', function () {
     const s = ok({});
     assert.equal(s.region, undefined);
     assert.equal(s.credentialType, 'chain');
