@@ -70,15 +70,22 @@ module.exports = async function invokeBench() {
   const request = () => new InvokeEndpointCommand({ EndpointName: 'echo', Body: JSON.stringify(payload), ContentType: 'application/json' });
   const parse = (out) => JSON.parse(Buffer.from(out.Body).toString('utf8'));
 
+  /** Requests per second and this process's CPU time per request (µs) since `t0`, `cpu0`. */
+  const rates = (n, t0, cpu0) => {
+    const cpu = process.cpuUsage(cpu0);
+    return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (cpu.user + cpu.system) / n };
+  };
+
   async function rawThroughput(client, n) {
     let next = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next++ < n) parse(await client.send(request()));
       }),
     );
-    return n / ((performance.now() - t0) / 1000);
+    return rates(n, t0, cpu0);
   }
 
   // CONCURRENCY messages outstanding; a new one goes in as each output comes out.
@@ -87,6 +94,7 @@ module.exports = async function invokeBench() {
       let got = 0;
       let sent = 0;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const onOut = () => {
         got++;
         if (sent < n) {
@@ -95,7 +103,7 @@ module.exports = async function invokeBench() {
         }
         if (got === n) {
           side.output.removeListener('input', onOut);
-          resolve(n / ((performance.now() - t0) / 1000));
+          resolve(rates(n, t0, cpu0));
         }
       };
       side.output.on('input', onOut);
@@ -154,8 +162,11 @@ module.exports = async function invokeBench() {
       (side) => (side === flow.client ? rawThroughput(side, THROUGHPUT_N) : flowThroughput(side, THROUGHPUT_N)),
       THROUGHPUT_ROUNDS,
     );
-    const nodeVsPeer = ratios(tp.node, tp.peer);
-    const nodeVsRaw = ratios(tp.node, tp.raw);
+    const perSecond = (side) => side.map((r) => r.perSecond);
+    const cpuUs = (side) => side.map((r) => r.cpuUs);
+    const nodeVsPeer = ratios(perSecond(tp.node), perSecond(tp.peer));
+    const nodeVsRaw = ratios(perSecond(tp.node), perSecond(tp.raw));
+    const cpuNodeVsPeer = ratios(cpuUs(tp.node), cpuUs(tp.peer));
 
     flow = await loadFlow(1);
     await rawLatencies(flow.client, 100);
@@ -171,8 +182,8 @@ module.exports = async function invokeBench() {
     return [
       {
         name: `throughput at concurrency ${CONCURRENCY} (node ÷ hand-written node, median of ${THROUGHPUT_ROUNDS} paired rounds)`,
-        value: median(tp.node),
-        reference: median(tp.peer),
+        value: median(perSecond(tp.node)),
+        reference: median(perSecond(tp.peer)),
         unit: 'req/s',
         ratio: median(nodeVsPeer),
         extra: `round ratios ${fmt(nodeVsPeer)}`,
@@ -181,12 +192,21 @@ module.exports = async function invokeBench() {
       },
       {
         name: `throughput at concurrency ${CONCURRENCY} (node ÷ raw SDK, median of ${THROUGHPUT_ROUNDS} paired rounds)`,
-        value: median(tp.node),
-        reference: median(tp.raw),
+        value: median(perSecond(tp.node)),
+        reference: median(perSecond(tp.raw)),
         unit: 'req/s',
         ratio: median(nodeVsRaw),
-        extra: `round ratios ${fmt(nodeVsRaw)}; hand-written ÷ raw ${median(ratios(tp.peer, tp.raw)).toFixed(3)}`,
+        extra: `round ratios ${fmt(nodeVsRaw)}; hand-written ÷ raw ${median(ratios(perSecond(tp.peer), perSecond(tp.raw))).toFixed(3)}`,
         better: 'higher',
+      },
+      {
+        name: `client CPU time per message at concurrency ${CONCURRENCY} (node ÷ hand-written node, same rounds)`,
+        value: median(cpuUs(tp.node)),
+        reference: median(cpuUs(tp.peer)),
+        unit: 'µs',
+        ratio: median(cpuNodeVsPeer),
+        extra: 'the whole process: Node-RED, the SDK and the node',
+        better: 'lower',
       },
       {
         name: 'added p50 latency at concurrency 1 (node − raw SDK, median of paired rounds)',
