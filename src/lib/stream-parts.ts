@@ -24,6 +24,30 @@ export interface StreamPartsOptions {
   notJson(line: string, error: string): void;
 }
 
+/**
+ * The bytes of every part, copied into one growing buffer: keeping each part instead would keep
+ * thousands of small objects alive through every young-generation collection of a long stream.
+ */
+class ByteCollector {
+  private buffer = Buffer.allocUnsafe(4096);
+  length = 0;
+
+  push(part: Uint8Array): void {
+    if (this.length + part.byteLength > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + part.byteLength));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.buffer.set(part, this.length);
+    this.length += part.byteLength;
+  }
+
+  /** The bytes collected (a view: copy before handing it on). */
+  view(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
 export class StreamParts {
   /** PayloadParts pushed so far. */
   parts = 0;
@@ -35,12 +59,13 @@ export class StreamParts {
   private readonly text: TextSplitter | undefined;
   private readonly byteLines: ByteLineSplitter | undefined;
   // What the completion payload is made of.
-  private readonly body: Uint8Array[] = [];
+  private readonly body: ByteCollector | undefined;
   private readonly values: unknown[] = [];
   private readonly pieces: string[] = [];
 
   constructor(o: StreamPartsOptions) {
     this.o = o;
+    if (o.completionPayload && o.decode !== 'json') this.body = new ByteCollector();
     if (o.decode === 'buffer') this.byteLines = o.split === 'line' ? new ByteLineSplitter() : undefined;
     else if (o.decode === 'string' && o.split === 'part') this.utf8 = new Utf8Stream();
     else this.text = new TextSplitter(o.decode === 'json' ? 'line' : o.split);
@@ -54,7 +79,7 @@ export class StreamParts {
     const o = this.o;
     this.parts++;
     this.bytes += part.byteLength;
-    if (o.completionPayload && o.decode !== 'json') this.body.push(part);
+    this.body?.push(part);
     if (this.utf8) {
       const piece = this.utf8.push(part);
       if (piece !== '') o.emit(piece);
@@ -91,8 +116,8 @@ export class StreamParts {
     const o = this.o;
     if (!o.completionPayload) return undefined;
     if (o.decode === 'json') return o.text === 'none' ? this.values : this.pieces.join('');
-    const all = Buffer.concat(this.body, this.bytes);
-    return o.decode === 'buffer' ? all : all.toString('utf8');
+    const all = this.body?.view() ?? Buffer.alloc(0);
+    return o.decode === 'buffer' ? Buffer.from(all) : all.toString('utf8');
   }
 
   private lines(lines: string[]): Promise<void> | undefined {
