@@ -27,6 +27,19 @@ describe('stream-parts: what the PayloadParts of one stream become', function ()
     assert.equal(r.bytes, 5);
   });
 
+  it('a long stream: the completion holds every byte in order, and a buffer completion is its own copy', async function () {
+    const parts = Array.from({ length: 5000 }, (_, i) => `${i},`);
+    const expected = parts.join('');
+    const text = await collect({ split: 'part', decode: 'string', text: 'none' }, parts);
+    assert.equal(text.completion, expected);
+    assert.equal(text.bytes, Buffer.byteLength(expected));
+    const bytes = await collect({ split: 'part', decode: 'buffer', text: 'none' }, parts);
+    assert.ok(Buffer.isBuffer(bytes.completion));
+    assert.equal(bytes.completion.toString(), expected);
+    // not a view of the larger buffer the parts were collected in
+    assert.equal(bytes.completion.buffer.byteLength, Buffer.byteLength(expected));
+  });
+
   it('line mode sends whole lines across part boundaries, and the completion keeps the line endings', async function () {
     const r = await collect({ split: 'line', decode: 'string', text: 'none' }, ['one\ntw', 'o\r\nthree']);
     assert.deepEqual(r.out, ['one', 'two', 'three']);
