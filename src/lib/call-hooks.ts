@@ -3,7 +3,10 @@
  *
  * With `cacheMiddleware: true` the SDK builds a client's middleware chain once per command class
  * instead of on every call (`SmithyClient.send`); `npm run bench` measured about 10 % more
- * InvokeEndpoint calls per second that way. A cached chain takes no per-call options, so:
+ * InvokeEndpoint calls per second that way. The calls of a cached chain share one handler
+ * context; for SageMaker Runtime what the chain puts there (endpoint, auth scheme, user-agent
+ * features) is the same for every call of a client, unlike S3, whose endpoint depends on the
+ * bucket: the S3 and SQS clients do not cache. A cached chain takes no per-call options, so:
  * - the abort signal rides on the command's input under a symbol (the serializers read only the
  *   modelled members) and a client middleware hands it to the request handler, which cancels
  *   the HTTP request when it fires, as `send(command, { abortSignal })` would;
