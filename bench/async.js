@@ -16,7 +16,7 @@ const path = require('node:path');
 const { InvokeEndpointAsyncCommand } = require('@aws-sdk/client-sagemaker-runtime');
 const { GetObjectCommand, HeadObjectCommand, S3Client } = require('@aws-sdk/client-s3');
 
-const { root, startEmulatorProcess, startHelper, unspyNodes } = require('./lib/support');
+const { root, startEmulatorProcess, startHelper, CREDENTIALS, configFor, loadFlow } = require('./lib/support');
 const JOBS = 200;
 const INTERVAL_MS = 1000;
 // Spread of job run times (ms): 5 s … 30 s, deterministic (real async jobs take minutes).
@@ -71,90 +71,18 @@ module.exports = async function asyncBench() {
     return JSON.parse(fs.readFileSync(path.join(dir, m[1], `${hash}.json`), 'utf8')).lastModified;
   };
   try {
-    // ---- the node ----
-    const flow = [
-      { id: 'f1', type: 'tab' },
-      {
-        id: 'c1',
-        type: 'sagemaker-config',
-        region: 'us-east-1',
-        credentialType: 'keys',
-        endpoint: emu.url,
-        s3Endpoint: emu.s3Url,
-        s3ForcePathStyle: true,
-      },
-      {
-        id: 'an',
-        z: 'f1',
-        type: 'sagemaker-invoke-async',
-        config: 'c1',
-        endpointName: 'echo',
-        endpointNameType: 'str',
-        pollInterval: String(INTERVAL_MS / 1000),
-        maxPollInterval: String(INTERVAL_MS / 1000),
-        wires: [[], ['out']],
-      },
-      { id: 'out', z: 'f1', type: 'helper' },
-    ];
-    await helper.load([configNode, asyncNode], flow, { c1: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    unspyNodes(red, ['an']);
-    const nodeCounts = countReads(helper.getNode('c1').s3Client());
-    const arrived = new Map();
-    helper.getNode('out').on('input', (m) => arrived.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
-    for (let i = 0; i < JOBS; i++) {
-      helper.getNode('an').receive({ payload: { i }, index: i, headers: { 'x-amzn-sagemaker-custom-attributes': `delay=${delayOf(i)}` } });
-    }
-    while (arrived.size < JOBS) await sleep(20);
-    const nodeReads = nodeCounts.total;
-    const nodeLists = nodeCounts.ListObjectsV2Command || 0;
-    const delays = [...arrived.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b);
-    await helper.unload();
-
-    // ---- the node, result source sqs: output read from S3, then included in the notification ----
-    const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
-    const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
-    const keys = { accessKeyId: 'test', secretAccessKey: 'test' };
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
-    const sns = new SNSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
-    for (const t of ['bench-ok', 'bench-err']) await sns.send(new CreateTopicCommand({ Name: t }));
-    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-results' }))).QueueUrl;
-    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes
-      .QueueArn;
-    for (const t of ['bench-ok', 'bench-err']) {
-      await sns.send(
-        new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+    /** JOBS jobs through one sagemaker-invoke-async node: its S3 reads and the detection delays. */
+    const runNode = async (node, config = {}) => {
+      await loadFlow(
+        red,
+        [configNode, asyncNode],
+        configFor(emu.url, { s3Endpoint: emu.s3Url, s3ForcePathStyle: true, ...config }),
+        [
+          { id: 'an', type: 'sagemaker-invoke-async', config: 'c1', endpointNameType: 'str', wires: [[], ['out']], ...node },
+          { id: 'out', type: 'helper' },
+        ],
+        ['an'],
       );
-    }
-    sqs.destroy();
-    sns.destroy();
-    const runSqs = async (endpointName) => {
-      const sqsFlow = [
-        { id: 'f1', type: 'tab' },
-        {
-          id: 'c1',
-          type: 'sagemaker-config',
-          region: 'us-east-1',
-          credentialType: 'keys',
-          endpoint: emu.url,
-          s3Endpoint: emu.s3Url,
-          s3ForcePathStyle: true,
-          sqsEndpoint: emu.sqsUrl,
-        },
-        {
-          id: 'an',
-          z: 'f1',
-          type: 'sagemaker-invoke-async',
-          config: 'c1',
-          endpointName,
-          endpointNameType: 'str',
-          resultSource: 'sqs',
-          queueUrl,
-          wires: [[], ['out']],
-        },
-        { id: 'out', z: 'f1', type: 'helper' },
-      ];
-      await helper.load([configNode, asyncNode], sqsFlow, { c1: keys });
-      unspyNodes(red, ['an']);
       const counts = countReads(helper.getNode('c1').s3Client());
       const got = new Map();
       helper.getNode('out').on('input', (m) => got.set(m.index, { at: Date.now(), loc: m.sagemaker.outputLocation }));
@@ -171,6 +99,32 @@ module.exports = async function asyncBench() {
         delays: [...got.values()].map((a) => a.at - landedAt(a.loc)).sort((a, b) => a - b),
       };
     };
+
+    // ---- the node, result source s3 (batched polling) ----
+    const polled = await runNode({
+      endpointName: 'echo',
+      pollInterval: String(INTERVAL_MS / 1000),
+      maxPollInterval: String(INTERVAL_MS / 1000),
+    });
+
+    // ---- the node, result source sqs: output read from S3, then included in the notification ----
+    const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = require('@aws-sdk/client-sqs');
+    const { SNSClient, CreateTopicCommand, SubscribeCommand } = require('@aws-sdk/client-sns');
+    const keys = CREDENTIALS.c1;
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
+    const sns = new SNSClient({ region: 'us-east-1', endpoint: emu.sqsUrl, credentials: keys });
+    for (const t of ['bench-ok', 'bench-err']) await sns.send(new CreateTopicCommand({ Name: t }));
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-results' }))).QueueUrl;
+    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      .QueueArn;
+    for (const t of ['bench-ok', 'bench-err']) {
+      await sns.send(
+        new SubscribeCommand({ TopicArn: topicArn(t), Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+      );
+    }
+    sqs.destroy();
+    sns.destroy();
+    const runSqs = (endpointName) => runNode({ endpointName, resultSource: 'sqs', queueUrl }, { sqsEndpoint: emu.sqsUrl });
     const viaS3 = await runSqs('echo-notify');
     const included = await runSqs('echo-notify-inc');
 
@@ -178,14 +132,14 @@ module.exports = async function asyncBench() {
     const sm = new (require('@aws-sdk/client-sagemaker-runtime').SageMakerRuntimeClient)({
       region: 'us-east-1',
       endpoint: emu.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: keys,
     });
     // Enough sockets that every job really polls at the interval (the SDK's default is 50).
     const s3 = new S3Client({
       region: 'us-east-1',
       endpoint: emu.s3Url,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: keys,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: { httpAgent: { maxSockets: 1000 } },
@@ -226,9 +180,9 @@ module.exports = async function asyncBench() {
     sm.destroy();
     s3.destroy();
 
-    const perJobNode = nodeReads / JOBS;
+    const perJobNode = polled.reads / JOBS;
     const perJobRef = refReads / JOBS;
-    const p95 = pct(delays, 0.95);
+    const p95 = pct(polled.delays, 0.95);
     return [
       {
         name: `S3 requests per completed job, ${JOBS} pending jobs, ${INTERVAL_MS} ms interval (per-job HeadObject polling ÷ node)`,
@@ -238,7 +192,7 @@ module.exports = async function asyncBench() {
         ratio: perJobRef / perJobNode,
         target: 10,
         better: 'higher',
-        extra: `node ${nodeReads} (ListObjectsV2 ${nodeLists}), reference ${refReads}`,
+        extra: `node ${polled.reads} (ListObjectsV2 ${polled.lists}), reference ${refReads}`,
       },
       {
         name: 'detection delay after the output lands, p95 (÷ poll interval)',
@@ -247,7 +201,7 @@ module.exports = async function asyncBench() {
         unit: 'ms',
         target: 1,
         better: 'lower',
-        extra: `median ${pct(delays, 0.5)} ms, max ${delays[delays.length - 1]} ms`,
+        extra: `median ${pct(polled.delays, 0.5)} ms, max ${polled.delays[polled.delays.length - 1]} ms`,
       },
       {
         name: `S3 requests per completed job, result source sqs, output read from S3 (÷ S3 polling, same run)`,

@@ -5,7 +5,7 @@
 // message gains by waiting for its batch, at a steady feed below capacity, against the batch
 // window plus one request's time.
 const path = require('node:path');
-const { root, startEmulatorProcess, startHelper, unspyNodes, median } = require('./lib/support');
+const { root, startEmulatorProcess, startHelper, configFor, loadFlow, median } = require('./lib/support');
 
 const CONCURRENCY = 4;
 const BATCH = 50;
@@ -31,37 +31,29 @@ module.exports = async function batchBench() {
   const invokeNode = require(path.join(root, 'nodes/sagemaker-invoke.js'));
   const emu = await startEmulatorProcess();
 
-  async function loadFlow(batchSize) {
-    await helper.unload();
-    await new Promise((resolve, reject) =>
-      helper.load(
-        [configNode, invokeNode],
-        [
-          { id: 't', type: 'tab' },
-          { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-          {
-            id: 'inv',
-            z: 't',
-            x: 0,
-            y: 0,
-            type: 'sagemaker-invoke',
-            config: 'c1',
-            endpointName: 'sensor-anomaly',
-            endpointNameType: 'str',
-            requestFormat: 'json',
-            concurrency: String(CONCURRENCY),
-            queueSize: '100000',
-            batchSize: String(batchSize),
-            batchWindow: String(WINDOW_MS),
-            wires: [['out']],
-          },
-          { id: 'out', z: 't', x: 0, y: 0, type: 'helper' },
-        ],
-        { c1: { accessKeyId: 'test', secretAccessKey: 'test' } },
-        (err) => (err ? reject(err) : resolve()),
-      ),
+  async function loadBatchFlow(batchSize) {
+    await loadFlow(
+      red,
+      [configNode, invokeNode],
+      configFor(emu.url),
+      [
+        {
+          id: 'inv',
+          type: 'sagemaker-invoke',
+          config: 'c1',
+          endpointName: 'sensor-anomaly',
+          endpointNameType: 'str',
+          requestFormat: 'json',
+          concurrency: String(CONCURRENCY),
+          queueSize: '100000',
+          batchSize: String(batchSize),
+          batchWindow: String(WINDOW_MS),
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ],
+      ['inv'],
     );
-    unspyNodes(red, ['inv']);
     return { inv: helper.getNode('inv'), out: helper.getNode('out') };
   }
 
@@ -121,9 +113,9 @@ module.exports = async function batchBench() {
   }
 
   try {
-    let batched = await loadFlow(BATCH);
+    let batched = await loadBatchFlow(BATCH);
     await throughput(batched, 1000);
-    let single = await loadFlow(1);
+    let single = await loadBatchFlow(1);
     await throughput(single, 500);
     const ratios = [];
     const tpBatched = [];
@@ -133,7 +125,7 @@ module.exports = async function batchBench() {
       const sides = r % 2 === 0 ? [1, BATCH] : [BATCH, 1];
       const res = {};
       for (const size of sides) {
-        const nodes = await loadFlow(size);
+        const nodes = await loadBatchFlow(size);
         res[size] = await throughput(nodes, size === 1 ? THROUGHPUT_N / 3 : THROUGHPUT_N);
       }
       tpSingle.push(res[1]);
@@ -146,10 +138,10 @@ module.exports = async function batchBench() {
     const p95s = [];
     const req = [];
     for (let r = 0; r < 3; r++) {
-      single = await loadFlow(1);
+      single = await loadBatchFlow(1);
       req.push(percentile(await oneRequest(single, 200), 0.5));
       const s = percentile(await latencies(single, LATENCY_N), 0.95);
-      batched = await loadFlow(BATCH);
+      batched = await loadBatchFlow(BATCH);
       const b = percentile(await latencies(batched, LATENCY_N), 0.95);
       p95s.push(s);
       p95b.push(b);

@@ -9,7 +9,7 @@
 // and each figure is the median of the per-round ratios.
 const path = require('node:path');
 const { InvokeEndpointCommand } = require('@aws-sdk/client-sagemaker-runtime');
-const { root, startStandIn, startHelper, unspyNodes, median } = require('./lib/support');
+const { root, startStandIn, startHelper, configFor, loadFlow, median } = require('./lib/support');
 
 // Many short rounds rather than a few long ones: the drift then hits both sides of a round alike.
 const THROUGHPUT_N = 600;
@@ -29,36 +29,28 @@ module.exports = async function invokeBench() {
   const server = await startStandIn();
   const payload = { instances: [[0.1, 0.2, 0.3, 0.4]] };
 
-  async function loadFlow(concurrency) {
-    await helper.unload();
-    await new Promise((resolve, reject) =>
-      helper.load(
-        [configNode, invokeNode, handwritten],
-        [
-          { id: 't', type: 'tab' },
-          { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: server.url },
-          {
-            id: 'inv',
-            z: 't',
-            x: 0,
-            y: 0,
-            type: 'sagemaker-invoke',
-            config: 'c1',
-            endpointName: 'echo',
-            endpointNameType: 'str',
-            concurrency: String(concurrency),
-            queueSize: '100000',
-            wires: [['out']],
-          },
-          { id: 'peer', z: 't', x: 0, y: 0, type: 'handwritten-invoke', config: 'c1', endpointName: 'echo', wires: [['peerOut']] },
-          { id: 'out', z: 't', x: 0, y: 0, type: 'helper' },
-          { id: 'peerOut', z: 't', x: 0, y: 0, type: 'helper' },
-        ],
-        { c1: { accessKeyId: 'test', secretAccessKey: 'test' } },
-        (err) => (err ? reject(err) : resolve()),
-      ),
+  async function loadInvokeFlow(concurrency) {
+    await loadFlow(
+      red,
+      [configNode, invokeNode, handwritten],
+      configFor(server.url),
+      [
+        {
+          id: 'inv',
+          type: 'sagemaker-invoke',
+          config: 'c1',
+          endpointName: 'echo',
+          endpointNameType: 'str',
+          concurrency: String(concurrency),
+          queueSize: '100000',
+          wires: [['out']],
+        },
+        { id: 'peer', type: 'handwritten-invoke', config: 'c1', endpointName: 'echo', wires: [['peerOut']] },
+        { id: 'out', type: 'helper' },
+        { id: 'peerOut', type: 'helper' },
+      ],
+      ['inv', 'peer'],
     );
-    unspyNodes(red, ['inv', 'peer']);
     const client = helper.getNode('c1').runtimeClient();
     return {
       node: { input: helper.getNode('inv'), output: helper.getNode('out') },
@@ -152,7 +144,7 @@ module.exports = async function invokeBench() {
   const diffs = (a, b) => a.map((x, i) => x - b[i]);
 
   try {
-    let flow = await loadFlow(CONCURRENCY);
+    let flow = await loadInvokeFlow(CONCURRENCY);
     // Warm-up: sockets, JIT.
     await rawThroughput(flow.client, 500);
     await flowThroughput(flow.peer, 500);
@@ -168,7 +160,7 @@ module.exports = async function invokeBench() {
     const nodeVsRaw = ratios(perSecond(tp.node), perSecond(tp.raw));
     const cpuNodeVsPeer = ratios(cpuUs(tp.node), cpuUs(tp.peer));
 
-    flow = await loadFlow(1);
+    flow = await loadInvokeFlow(1);
     await rawLatencies(flow.client, 100);
     await flowLatencies(flow.peer, 100);
     await flowLatencies(flow.node, 100);

@@ -10,12 +10,11 @@ const v8 = require('node:v8');
 const vm = require('node:vm');
 const { InvokeEndpointWithResponseStreamCommand } = require('@aws-sdk/client-sagemaker-runtime');
 
-const { root, startStandIn, startHelper, unspyNodes, median } = require('./lib/support');
+const { root, startStandIn, startHelper, configFor, loadFlow, median } = require('./lib/support');
 const PARTS = 10_000;
 const ROUNDS = 11;
 const TTFP_RUNS = 40;
 const RSS_PARTS = 100_000;
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
@@ -50,44 +49,27 @@ module.exports = async function streamBench() {
     return { ms: performance.now() - t0, ttfp, n };
   }
 
-  async function loadFlow(extra) {
-    await helper.unload();
-    await new Promise((resolve, reject) =>
-      helper.load(
-        [configNode, streamNode, handwritten],
-        [
-          { id: 't', type: 'tab' },
-          { id: 'c1', type: 'sagemaker-config', region: 'us-east-1', credentialType: 'keys', endpoint: emu.url },
-          {
-            id: 's',
-            z: 't',
-            x: 0,
-            y: 0,
-            type: 'sagemaker-stream',
-            config: 'c1',
-            endpointName: 'text-generator',
-            endpointNameType: 'str',
-            wires: [['parts'], ['done']],
-            ...extra,
-          },
-          {
-            id: 'peer',
-            z: 't',
-            x: 0,
-            y: 0,
-            type: 'handwritten-stream',
-            config: 'c1',
-            endpointName: 'text-generator',
-            wires: [['parts'], ['done']],
-          },
-          { id: 'parts', z: 't', x: 0, y: 0, type: 'helper' },
-          { id: 'done', z: 't', x: 0, y: 0, type: 'helper' },
-        ],
-        { c1: credentials },
-        (err) => (err ? reject(err) : resolve()),
-      ),
+  async function loadStreamFlow(extra) {
+    await loadFlow(
+      red,
+      [configNode, streamNode, handwritten],
+      configFor(emu.url),
+      [
+        {
+          id: 's',
+          type: 'sagemaker-stream',
+          config: 'c1',
+          endpointName: 'text-generator',
+          endpointNameType: 'str',
+          wires: [['parts'], ['done']],
+          ...extra,
+        },
+        { id: 'peer', type: 'handwritten-stream', config: 'c1', endpointName: 'text-generator', wires: [['parts'], ['done']] },
+        { id: 'parts', type: 'helper' },
+        { id: 'done', type: 'helper' },
+      ],
+      ['s', 'peer'],
     );
-    unspyNodes(red, ['s', 'peer']);
     // The raw loop uses the node's own client (same settings, same sockets).
     raw = helper.getNode('c1').runtimeClient();
   }
@@ -112,7 +94,7 @@ module.exports = async function streamBench() {
   }
 
   try {
-    await loadFlow({});
+    await loadStreamFlow({});
     // Warm-up both paths (JIT, sockets).
     for (let i = 0; i < 3; i++) {
       await rawStream(2000);
@@ -158,7 +140,7 @@ module.exports = async function streamBench() {
       return { bytes: process.memoryUsage().rss - before, result };
     }
     const rawGrowth = (await growth(() => rawStream(RSS_PARTS))).bytes;
-    await loadFlow({ completionPayload: false });
+    await loadStreamFlow({ completionPayload: false });
     const nodeRun = await growth(() => nodeStream(RSS_PARTS));
     const nodeGrowth = nodeRun.bytes;
     if (nodeRun.result.n !== RSS_PARTS || nodeRun.result.msg.payload !== undefined) throw new Error('unexpected RSS run result');

@@ -65,6 +65,29 @@ function unspyNodes({ helper, methods }, ids) {
   for (const id of ids) helper.getNode(id).send = methods.send;
 }
 
+/** The test keys of the benches' config node `c1` (the emulator and the stand-in accept them). */
+const CREDENTIALS = { c1: { accessKeyId: 'test', secretAccessKey: 'test' } };
+
+/** A keys-mode sagemaker-config node `c1` for the server at `url`, plus `extra` settings. */
+const configFor = (url, extra = {}) => ({
+  id: 'c1',
+  type: 'sagemaker-config',
+  region: 'us-east-1',
+  credentialType: 'keys',
+  endpoint: url,
+  ...extra,
+});
+
+/**
+ * Replaces the deployed flow with `flow` (tab `t`, config `c1` with the test keys, then `nodes` on
+ * that tab), and takes the helper's spies off the nodes in `senders` (see unspyNodes).
+ */
+async function loadFlow(red, types, config, nodes, senders) {
+  await red.helper.unload();
+  await red.helper.load(types, [{ id: 't', type: 'tab' }, config, ...nodes.map((n) => ({ z: 't', x: 0, y: 0, ...n }))], CREDENTIALS);
+  unspyNodes(red, senders);
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-module.exports = { root, startEmulatorProcess, startStandIn, startHelper, unspyNodes, median };
+module.exports = { root, startEmulatorProcess, startStandIn, startHelper, unspyNodes, CREDENTIALS, configFor, loadFlow, median };
